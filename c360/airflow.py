@@ -1,0 +1,61 @@
+"""What the DAG files share: default arguments, tags, and the bridge to the stages.
+
+Imported at DAG parse time, so it imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import os
+
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+}
+WAREHOUSE_CONNECTION_ID = "c360_warehouse"
+
+
+class Tag(enum.StrEnum):
+    """Tags shown in the Airflow UI, from one list so they stay consistent."""
+
+    PIPELINE = "c360"
+    CUSTOMER_360 = "customer-360"
+
+
+def configured_sources() -> list[str]:
+    """Source names from ``config/sources.yml``, read at parse time to lay out the tasks."""
+    from c360.config import SourcesConfig, load_yaml
+    from c360.settings import Settings
+
+    settings = Settings.from_env()
+    return list(load_yaml(settings.config_dir / "sources.yml", SourcesConfig).sources)
+
+
+def warehouse_url() -> str | None:
+    """The warehouse URL from the Airflow connection, if there is one; read at run time only."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection = BaseHook.get_connection(WAREHOUSE_CONNECTION_ID)
+    except AirflowNotFoundException:
+        return None
+    return connection.get_uri()
+
+
+def run_stage_for_task(stage: str, source: str | None, run_id: str | None) -> dict[str, object]:
+    """Run one stage inside an Airflow task, recorded under the DAG run's id; counts go to XCom."""
+    from c360.pipeline import run_stage
+    from c360.settings import Settings
+
+    settings = Settings.from_env(warehouse_url=warehouse_url() or os.environ.get("C360_WAREHOUSE"))
+    result = run_stage(settings, stage, source, run_id)
+    return {
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "rows_quarantined": result.rows_quarantined,
+        "detail": result.detail,
+    }

@@ -1,0 +1,177 @@
+"""The ``c360`` command line: demo, run and status.
+
+User errors (bad configuration, unreachable warehouse, unreadable file) end with one
+line on stderr naming what is wrong, and exit code 2; only bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+from c360.errors import C360Error, ConfigError
+from c360.settings import Settings
+from c360.stages import STAGES, StageResult
+
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``c360`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.command(args)
+    except C360Error as exc:
+        print(f"c360: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--warehouse", metavar="URL", help="warehouse URL (default: $C360_WAREHOUSE or the demo DuckDB file)")
+    common.add_argument("--config-dir", type=Path, metavar="DIR", help="configuration folder (default: $C360_CONFIG_DIR or config/)")
+    common.add_argument("--silos-dir", type=Path, metavar="DIR", help="where source files are dropped (default: $C360_SILOS_DIR)")
+    common.add_argument("--as-of", metavar="YYYY-MM-DD", help="business date for segments (default: $C360_AS_OF or today)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log each stage")
+
+    parser = argparse.ArgumentParser(prog="c360", description="Customer 360 for lenders.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common], help="write sample silos and run every stage on the embedded warehouse")
+    demo.add_argument("--customers", type=int, default=60, help="sample companies to generate (default: 60)")
+    demo.set_defaults(command=_demo)
+
+    run = commands.add_parser("run", parents=[common], help="run the pipeline, or chosen stages")
+    run.add_argument("--stage", action="append", choices=STAGES, help="run only this stage (repeatable)")
+    run.add_argument("--source", action="append", help="only this source for per-source stages (repeatable)")
+    run.set_defaults(command=_run)
+
+    status = commands.add_parser("status", parents=[common], help="last run of each stage and source")
+    status.set_defaults(command=_status)
+    return parser
+
+
+def _settings(args: argparse.Namespace, **defaults: object) -> Settings:
+    overrides = {
+        "warehouse_url": args.warehouse,
+        "config_dir": args.config_dir,
+        "silos_dir": args.silos_dir,
+        "as_of": args.as_of,
+    }
+    try:
+        settings = Settings.from_env(**overrides)
+        return settings.model_copy(update={key: value for key, value in defaults.items() if overrides.get(key) is None})
+    except ValidationError as exc:
+        from c360.config import describe_validation_error
+
+        raise ConfigError(f"settings: {describe_validation_error(exc)}") from None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from c360.pipeline import run_pipeline
+    from c360.sample import SAMPLE_AS_OF, write_sample_silos
+    from c360.settings import DEFAULT_SILOS_DIR, DEFAULT_WAREHOUSE
+
+    settings = _settings(args, warehouse_url=DEFAULT_WAREHOUSE, silos_dir=DEFAULT_SILOS_DIR, as_of=SAMPLE_AS_OF)
+    if args.customers < 1:
+        raise ConfigError("--customers must be at least 1")
+    write_sample_silos(settings.silos_dir, customers=args.customers)
+    started = time.monotonic()
+    results = run_pipeline(settings)
+    _print_results(results, settings, time.monotonic() - started)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from c360.pipeline import run_pipeline
+
+    settings = _settings(args)
+    started = time.monotonic()
+    results = run_pipeline(settings, only=args.stage or STAGES, sources=args.source)
+    _print_results(results, settings, time.monotonic() - started)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from c360.status import last_runs
+
+    settings = _settings(args)
+    table = Table(title=f"Last run per stage and source — {_display(settings)}")
+    for column in ("stage", "source", "status", "rows in", "rows out", "quarantined", "started (UTC)", "run", "message"):
+        table.add_column(column, justify="right" if column.startswith(("rows", "quar")) else "left")
+    for run in last_runs(settings):
+        table.add_row(
+            run.stage,
+            run.source or "-",
+            run.status,
+            _count(run.rows_in),
+            _count(run.rows_out),
+            _count(run.rows_quarantined),
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            run.run_id,
+            run.message or "",
+        )
+    _console().print(table)
+    return 0
+
+
+def _print_results(results: list[StageResult], settings: Settings, seconds: float) -> None:
+    from rich.table import Table
+
+    from c360.status import lifecycle_counts
+
+    table = Table(title=f"c360 pipeline — {_display(settings)} — as of {settings.business_date}")
+    for column in ("stage", "source", "rows in", "rows out", "quarantined", "detail"):
+        table.add_column(column, justify="right" if column.startswith(("rows", "quar")) else "left")
+    for result in results:
+        table.add_row(
+            result.stage,
+            result.source or "-",
+            _count(result.rows_in),
+            _count(result.rows_out),
+            _count(result.rows_quarantined),
+            result.detail,
+        )
+    console = _console()
+    console.print(table)
+    counts = lifecycle_counts(settings)
+    breakdown = ", ".join(f"{stage} {count}" for stage, count in counts.items())
+    console.print(f"customers: {sum(counts.values())} ({breakdown}) in mart.customer_360; {seconds:.1f} s")
+
+
+def _console() -> Console:
+    """A console wide enough for the tables, also when output goes to a file or CI log."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
+def _display(settings: Settings) -> str:
+    from warehouse.base import mask_password
+
+    return mask_password(settings.warehouse_url)
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Run-time settings, read from the environment and overridden by the command line.
+
+The same settings object drives the command line and the Airflow tasks, so a stage
+behaves the same wherever it runs. Nothing here holds a secret: a warehouse URL with a
+password comes from the environment or an Airflow connection at run time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = "duckdb:///demo/warehouse.duckdb"
+DEFAULT_SILOS_DIR = Path("demo/silos")
+
+
+class Settings(BaseModel):
+    """Where the warehouse, the configuration and the source files are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    warehouse_url: str = DEFAULT_WAREHOUSE
+    config_dir: Path = PROJECT_ROOT / "config"
+    silos_dir: Path = DEFAULT_SILOS_DIR
+    as_of: dt.date | None = None
+    """The business date segments are computed for; today (UTC) when unset."""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``C360_*`` environment variables, then explicit overrides."""
+        values: dict[str, object] = {}
+        env = {
+            "warehouse_url": "C360_WAREHOUSE",
+            "config_dir": "C360_CONFIG_DIR",
+            "silos_dir": "C360_SILOS_DIR",
+            "as_of": "C360_AS_OF",
+        }
+        for field, variable in env.items():
+            if os.environ.get(variable):
+                values[field] = os.environ[variable]
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls.model_validate(values)
+
+    @property
+    def business_date(self) -> dt.date:
+        """The as-of date, defaulting to today in UTC."""
+        return self.as_of or dt.datetime.now(dt.UTC).date()

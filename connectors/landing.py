@@ -1,0 +1,178 @@
+"""Landing batches in ``raw.*``: lineage columns, the batch ledger, unparsed rows.
+
+A batch is all-or-nothing: its raw rows, its unparsed rows and its ``meta.batch`` entry
+commit in one transaction, so a crash leaves no partial batch and a retry starts clean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from c360.errors import InvariantError, SourceError
+from warehouse import Warehouse, quote_identifier, table_name
+
+LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_extracted_at", "_row_hash")
+_LINEAGE_DDL = (
+    '"_batch_id" TEXT NOT NULL, "_source_file" TEXT, "_source_line" BIGINT, '
+    '"_extracted_at" TIMESTAMPTZ NOT NULL, "_row_hash" TEXT NOT NULL'
+)
+
+
+@dataclass
+class ExtractResult:
+    """What one entity's extract did: counts add up as read = landed + unparsed."""
+
+    source: str
+    entity: str
+    batch_ids: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_landed: int = 0
+    rows_unparsed: int = 0
+    items_skipped: int = 0
+    """Files (or pages) already landed earlier and therefore not read again."""
+
+
+@dataclass(frozen=True)
+class UnparsedRow:
+    """A source row that could not be split into fields, with where it was and why."""
+
+    line: int
+    reason: str
+    raw_text: str
+
+
+def raw_table(source: str, entity: str) -> tuple[str, str]:
+    """Schema and table name of the raw landing table for ``source.entity``."""
+    return "raw", f"{source}__{entity}"
+
+
+def ensure_raw_table(warehouse: Warehouse, conn: Connection, source: str, entity: str, columns: Sequence[str]) -> str:
+    """Create the raw table, or add source columns it has not seen; returns its quoted name."""
+    schema, table = raw_table(source, entity)
+    qualified = table_name(schema, table)
+    clashes = sorted(set(columns) & set(LINEAGE_COLUMNS))
+    if clashes:
+        raise SourceError(f"{source}.{entity}: source column(s) {clashes} clash with lineage column names")
+    existing = warehouse.table_columns(conn, schema, table)
+    if not existing:
+        source_ddl = "".join(f", {quote_identifier(column)} TEXT" for column in columns)
+        conn.exec_driver_sql(f"CREATE TABLE {qualified} ({_LINEAGE_DDL}{source_ddl})")
+    else:
+        for column in columns:
+            if column not in existing:
+                conn.exec_driver_sql(f"ALTER TABLE {qualified} ADD COLUMN {quote_identifier(column)} TEXT")
+    return qualified
+
+
+def rows_to_arrow(
+    columns: Sequence[str],
+    rows: Sequence[tuple[int, Sequence[str]]],
+    *,
+    batch_id: str,
+    source_file: str | None,
+    extracted_at: dt.datetime,
+) -> pa.Table:
+    """An all-text Arrow table of source rows plus lineage; identifiers never become numbers."""
+    by_column: dict[str, list[str]] = {column: [] for column in columns}
+    hashes = []
+    for _, values in rows:
+        for column, value in zip(columns, values, strict=True):
+            by_column[column].append(value)
+        hashes.append(row_hash(values))
+    count = len(rows)
+    lineage = {
+        "_batch_id": pa.array([batch_id] * count, pa.string()),
+        "_source_file": pa.array([source_file] * count, pa.string()),
+        "_source_line": pa.array([line for line, _ in rows], pa.int64()),
+        "_extracted_at": pa.array([extracted_at] * count, pa.timestamp("us", tz="UTC")),
+        "_row_hash": pa.array(hashes, pa.string()),
+    }
+    source_columns = {column: pa.array(values, pa.string()) for column, values in by_column.items()}
+    return pa.table({**lineage, **source_columns})
+
+
+def row_hash(values: Sequence[str]) -> str:
+    """A content hash of one row, stable across runs, for spotting exact re-deliveries."""
+    return hashlib.sha256("\x1f".join(values).encode("utf-8")).hexdigest()[:32]
+
+
+def quarantine_unparsed(
+    warehouse: Warehouse,
+    conn: Connection,
+    *,
+    source: str,
+    entity: str,
+    batch_id: str,
+    source_file: str | None,
+    rows: Sequence[UnparsedRow],
+    quarantined_at: dt.datetime,
+) -> None:
+    """Keep rows that could not be parsed, with file, line and reason."""
+    if not rows:
+        return
+    count = len(rows)
+    warehouse.bulk_insert(
+        conn,
+        "quarantine.unparsed_row",
+        pa.table(
+            {
+                "source": pa.array([source] * count, pa.string()),
+                "entity": pa.array([entity] * count, pa.string()),
+                "batch_id": pa.array([batch_id] * count, pa.string()),
+                "source_file": pa.array([source_file] * count, pa.string()),
+                "source_line": pa.array([row.line for row in rows], pa.int64()),
+                "reason": pa.array([row.reason for row in rows], pa.string()),
+                "raw_text": pa.array([row.raw_text for row in rows], pa.string()),
+                "quarantined_at": pa.array([quarantined_at] * count, pa.timestamp("us", tz="UTC")),
+            }
+        ),
+    )
+
+
+def record_batch(
+    conn: Connection,
+    *,
+    batch_id: str,
+    source: str,
+    entity: str,
+    source_file: str | None,
+    content_sha256: str | None,
+    rows_read: int,
+    rows_landed: int,
+    rows_unparsed: int,
+    extracted_at: dt.datetime,
+) -> None:
+    """Enter the batch in the ledger, in the same transaction as its rows."""
+    if rows_read != rows_landed + rows_unparsed:
+        raise InvariantError(
+            f"{source}.{entity} batch {batch_id}: read {rows_read} rows but landed {rows_landed} "
+            f"and quarantined {rows_unparsed}"
+        )
+    schema, table = raw_table(source, entity)
+    conn.execute(
+        sa.text(
+            "INSERT INTO meta.batch (batch_id, source, entity, raw_table, source_file, content_sha256,"
+            " rows_read, rows_landed, rows_unparsed, extracted_at)"
+            " VALUES (:batch_id, :source, :entity, :raw_table, :source_file, :content_sha256,"
+            " :rows_read, :rows_landed, :rows_unparsed, :extracted_at)"
+        ),
+        {
+            "batch_id": batch_id,
+            "source": source,
+            "entity": entity,
+            "raw_table": f"{schema}.{table}",
+            "source_file": source_file,
+            "content_sha256": content_sha256,
+            "rows_read": rows_read,
+            "rows_landed": rows_landed,
+            "rows_unparsed": rows_unparsed,
+            "extracted_at": extracted_at,
+        },
+    )

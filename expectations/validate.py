@@ -1,0 +1,110 @@
+"""Validating a batch with its Great Expectations suite and naming the rows that failed.
+
+Great Expectations tells which values failed which expectation; quarantine needs which
+*rows*. Every frame carries a ``_row_id`` column, and results are requested with
+``unexpected_index_column_names`` so each failure points back at its row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import pandas as pd
+
+ROW_ID = "_row_id"
+QUARANTINE_SEVERITY = "critical"
+"""Failures of this severity send the row to quarantine; others are only reported."""
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    """One row failing one expectation."""
+
+    row_id: int
+    expectation: str
+    column: str | None
+    value: Any
+    severity: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """Every row-level failure of one batch, with the suite's totals."""
+
+    failures: list[RowFailure]
+    evaluated_rows: int
+    expectations_evaluated: int
+
+    def quarantined_row_ids(self) -> set[int]:
+        """Rows with at least one failure severe enough to quarantine them."""
+        return {failure.row_id for failure in self.failures if failure.severity == QUARANTINE_SEVERITY}
+
+
+def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
+    """Validate ``frame`` (which must carry ``_row_id``) against the named suite."""
+    if ROW_ID not in frame.columns:
+        raise ValueError(f"frame to validate needs a {ROW_ID} column")
+    suite = load_suite(suite_name)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+    )
+    failures = []
+    for expectation_result in result.results:
+        if expectation_result.success:
+            continue
+        config = expectation_result.expectation_config
+        column = config.kwargs.get("column")
+        severity = config.severity.value if hasattr(config.severity, "value") else str(config.severity)
+        raised = expectation_result.exception_info or {}
+        if raised.get("raised_exception"):
+            raise RuntimeError(f"expectation {config.type} on {column} could not run: {raised.get('exception_message')}")
+        for failed in expectation_result.result.get("unexpected_index_list") or []:
+            failures.append(
+                RowFailure(
+                    row_id=int(failed[ROW_ID]),
+                    expectation=config.type,
+                    column=column,
+                    value=failed.get(column),
+                    severity=severity,
+                    reason=config.description or config.type,
+                )
+            )
+    return ValidationOutcome(failures, len(frame), len(result.results))
+
+
+@cache
+def load_suite(name: str) -> gx.ExpectationSuite:
+    """The suite kept as ``expectations/suites/<name>.json``."""
+    import great_expectations as gx
+
+    document = json.loads(resources.files("expectations.suites").joinpath(f"{name}.json").read_text("utf-8"))
+    return gx.ExpectationSuite(**document)
+
+
+@cache
+def _batch_definition() -> Any:
+    """One in-memory GX context per process, with a pandas datasource for whole batches.
+
+    DuckDB through SQLAlchemy gives empty GX results, so batches are validated as pandas
+    frames whatever the warehouse.
+    """
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX logs every ephemeral context it creates at INFO; that is noise in task logs.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("c360_batches").add_dataframe_asset("batch")
+    return asset.add_batch_definition_whole_dataframe("whole_batch")

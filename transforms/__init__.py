@@ -1,0 +1,1 @@
+"""Transforms: standardize source records, resolve customers, compute segments."""

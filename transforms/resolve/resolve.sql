@@ -1,0 +1,119 @@
+-- Each record's cluster: a valid unified social credit code links records, otherwise a record stands alone.
+DROP TABLE IF EXISTS _resolve_record;
+CREATE TEMPORARY TABLE _resolve_record AS
+SELECT
+    p.source_system,
+    p.source_entity,
+    p.source_id,
+    CASE
+        WHEN p.uscc_valid THEN 'uscc:' || p.uscc
+        ELSE 'record:' || p.source_system || '/' || p.source_entity || '/' || p.source_id
+    END AS cluster_key,
+    x.customer_id AS previous_customer_id
+FROM staging.party AS p
+LEFT JOIN core.customer_xref AS x
+    ON x.source_system = p.source_system AND x.source_entity = p.source_entity AND x.source_id = p.source_id;
+
+-- How many of each cluster's records each previous customer_id held.
+DROP TABLE IF EXISTS _resolve_overlap;
+CREATE TEMPORARY TABLE _resolve_overlap AS
+SELECT cluster_key, previous_customer_id AS customer_id, COUNT(*) AS shared
+FROM _resolve_record
+WHERE previous_customer_id IS NOT NULL
+GROUP BY cluster_key, previous_customer_id;
+
+-- A previous id goes to the cluster holding most of its records; a cluster keeps the id it shares most with.
+DROP TABLE IF EXISTS _resolve_cluster;
+CREATE TEMPORARY TABLE _resolve_cluster AS
+SELECT cluster_key, customer_id, FALSE AS is_new
+FROM (
+    SELECT cluster_key, customer_id, ROW_NUMBER() OVER (PARTITION BY cluster_key ORDER BY shared DESC, customer_id) AS pick
+    FROM (
+        SELECT cluster_key, customer_id, shared,
+            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY shared DESC, cluster_key) AS claim
+        FROM _resolve_overlap
+    ) AS claimed
+    WHERE claim = 1
+) AS picked
+WHERE pick = 1;
+
+-- New clusters get the next ids, numbered in cluster-key order.
+INSERT INTO _resolve_cluster (cluster_key, customer_id, is_new)
+SELECT
+    cluster_key,
+    'C' || LPAD(CAST((SELECT COUNT(*) FROM core.customer_id_registry) + ROW_NUMBER() OVER (ORDER BY cluster_key) AS VARCHAR), 9, '0'),
+    TRUE
+FROM (
+    SELECT DISTINCT cluster_key FROM _resolve_record
+    WHERE cluster_key NOT IN (SELECT cluster_key FROM _resolve_cluster)
+) AS fresh;
+
+INSERT INTO core.customer_id_registry (customer_id, issued_at, status)
+SELECT customer_id, :resolved_at, 'active' FROM _resolve_cluster WHERE is_new;
+
+-- Previous ids no cluster kept are retired, pointing to the id most of their records moved to.
+UPDATE core.customer_id_registry
+SET status = 'merged', merged_into = moved.new_customer_id, retired_at = :resolved_at
+FROM (
+    SELECT previous_customer_id, new_customer_id
+    FROM (
+        SELECT r.previous_customer_id, c.customer_id AS new_customer_id,
+            ROW_NUMBER() OVER (PARTITION BY r.previous_customer_id ORDER BY COUNT(*) DESC, c.customer_id) AS pick
+        FROM _resolve_record AS r
+        JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key
+        WHERE r.previous_customer_id IS NOT NULL
+        GROUP BY r.previous_customer_id, c.customer_id
+    ) AS ranked
+    WHERE pick = 1
+) AS moved
+WHERE core.customer_id_registry.customer_id = moved.previous_customer_id
+    AND core.customer_id_registry.status = 'active'
+    AND moved.previous_customer_id NOT IN (SELECT customer_id FROM _resolve_cluster);
+
+DELETE FROM core.customer_xref;
+INSERT INTO core.customer_xref (source_system, source_entity, source_id, customer_id, match_rule, match_weight, resolved_at)
+SELECT
+    r.source_system,
+    r.source_entity,
+    r.source_id,
+    c.customer_id,
+    CASE WHEN COUNT(*) OVER (PARTITION BY r.cluster_key) > 1 THEN 'exact_uscc' ELSE 'single_record' END,
+    NULL,
+    :resolved_at
+FROM _resolve_record AS r
+JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key;
+
+-- The golden record: the surviving record's attributes, by source priority then recency.
+DELETE FROM core.customer;
+INSERT INTO core.customer (
+    customer_id, name, uscc, phone, address, industry_code, record_count, source_systems,
+    survivor_source_system, survivor_source_entity, survivor_source_id, resolved_at
+)
+SELECT
+    ranked.customer_id, ranked.name, ranked.uscc, ranked.phone, ranked.address, ranked.industry_code,
+    members.record_count, members.source_systems,
+    ranked.source_system, ranked.source_entity, ranked.source_id, :resolved_at
+FROM (
+    SELECT
+        x.customer_id, p.name, CASE WHEN p.uscc_valid THEN p.uscc END AS uscc, p.phone, p.address,
+        p.industry_code, p.source_system, p.source_entity, p.source_id,
+        ROW_NUMBER() OVER (
+            PARTITION BY x.customer_id
+            ORDER BY COALESCE(sp.priority, 1000000), p.extracted_at DESC, p.source_system, p.source_entity, p.source_id
+        ) AS survivor_rank
+    FROM core.customer_xref AS x
+    JOIN staging.party AS p
+        ON p.source_system = x.source_system AND p.source_entity = x.source_entity AND p.source_id = x.source_id
+    LEFT JOIN _resolve_priority AS sp ON sp.source_system = p.source_system
+) AS ranked
+JOIN (
+    SELECT customer_id, COUNT(*) AS record_count,
+        STRING_AGG(DISTINCT source_system, ',' ORDER BY source_system) AS source_systems
+    FROM core.customer_xref
+    GROUP BY customer_id
+) AS members ON members.customer_id = ranked.customer_id
+WHERE ranked.survivor_rank = 1;
+
+DROP TABLE _resolve_record;
+DROP TABLE _resolve_overlap;
+DROP TABLE _resolve_cluster;

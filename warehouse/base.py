@@ -1,0 +1,122 @@
+"""The interface every warehouse backend implements."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from warehouse.errors import WarehouseError
+from warehouse.identifiers import quote_identifier
+from warehouse.migrate import apply_migrations
+
+__all__ = ["Warehouse", "WarehouseError", "execute_script", "mask_password"]
+
+
+class Warehouse(ABC):
+    """A connection pool to one warehouse, with bulk load and transactions."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, safe to print and log."""
+        return mask_password(self.url)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            self._prepare_session(conn)
+            yield conn
+
+    def fetch_all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[sa.Row]:
+        """Run one query in its own transaction and return every row."""
+        with self.transaction() as conn:
+            return list(conn.execute(sa.text(sql), dict(params or {})))
+
+    def fetch_frame(self, conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """A query's result as a DataFrame of Python objects, values exactly as stored."""
+        result = conn.execute(sa.text(sql), dict(params or {}))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+    def table_columns(self, conn: Connection, schema: str, table: str) -> list[str]:
+        """Column names of ``schema.table`` in order; empty when the table does not exist."""
+        rows = conn.execute(
+            sa.text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position"
+            ),
+            {"schema": schema, "table": table},
+        )
+        return [row[0] for row in rows]
+
+    def bulk_insert(self, conn: Connection, table: str, data: pa.Table) -> int:
+        """Append an Arrow table to ``table`` (already quoted) by column name; returns rows."""
+        if data.num_rows == 0:
+            return 0
+        columns = ", ".join(quote_identifier(name) for name in data.column_names)
+        self._bulk_insert(conn, table, columns, data)
+        return data.num_rows
+
+    def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:
+        """Insert rows of ``data`` into ``table``, replacing rows with the same ``key``.
+
+        Rows go through a temporary table by the bulk path, then one set-based
+        ``INSERT ... ON CONFLICT`` merges them; both backends accept that statement.
+        """
+        if data.num_rows == 0:
+            return 0
+        staging = "_c360_upsert"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {staging}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} AS SELECT * FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, staging, data)
+        columns = [quote_identifier(name) for name in data.column_names]
+        keys = [quote_identifier(name) for name in key]
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns if column not in keys)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {staging}")
+        return data.num_rows
+
+    def migrate(self) -> list[int]:
+        """Bring the schemas up to date; returns the versions applied now."""
+        with self.transaction() as conn:
+            self._lock_for_migration(conn)
+            return apply_migrations(conn)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @abstractmethod
+    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> None:
+        """Load ``data`` into ``table (columns)`` through the backend's bulk path."""
+
+    def _prepare_session(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+        """Pin session settings (time zone) on a fresh transaction."""
+
+    def _lock_for_migration(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+        """Keep two processes from migrating at once."""
+
+
+def mask_password(url: str) -> str:
+    """Replace the password in a URL with ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def execute_script(conn: Connection, statements: Sequence[str], params: Mapping[str, Any] | None = None) -> None:
+    """Run several statements in order on one connection with shared bind parameters."""
+    for statement in statements:
+        conn.execute(sa.text(statement), dict(params or {}))
