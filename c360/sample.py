@@ -3,7 +3,7 @@
 Loan origination exports its borrowers as UTF-8 CSV; the CRM exports contacts as GB18030
 CSV with Chinese headers, as Chinese back-office tools do. Many companies appear in
 both, spelled differently; some CRM contacts are prospects known nowhere else; and a few
-rows are bad on purpose, listed in :data:`BAD_ROWS`, so the demo shows quarantine at work.
+rows are bad on purpose, returned as :class:`BadRow`, so the demo shows quarantine at work.
 """
 
 from __future__ import annotations
@@ -22,18 +22,26 @@ SAMPLE_AS_OF = dt.date(2026, 6, 30)
 BORROWER_HEADER = ["borrower_id", "company_name", "credit_code", "phone", "reg_address", "industry", "loan_status", "last_txn_date"]
 CONTACT_HEADER = ["联系人编号", "客户名称", "统一社会信用代码", "手机", "地址", "最近联系日期"]
 
-BAD_ROWS = {
-    "loan_origination/borrowers.csv": {
-        "unknown_status": "loan_status 'pending' is not active or closed",
-        "impossible_date": "last_txn_date 2025-02-30 is not a calendar date",
-    },
-    "crm/contacts.csv": {
-        "missing_name": "客户名称 is empty",
-        "ragged_row": "a row with one field too few",
-        "duplicate_key": "the same 联系人编号 twice in one file",
-    },
-}
-"""The bad rows each sample file carries, by kind."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row made bad on purpose, and the check that must catch it."""
+
+    file: str
+    kind: str
+    source_id: str
+    caught_by: str
+    """``unparsed`` (the connector) or the name of the expectation that fails."""
+
+
+@dataclass(frozen=True)
+class SampleSilos:
+    """The files written and the bad rows they carry."""
+
+    files: dict[str, Path]
+    bad_rows: list[BadRow]
+
 
 _CITIES = ["北京", "上海", "深圳", "杭州", "成都", "武汉", "南京", "西安", "苏州", "天津"]
 _CORES = ["华信", "宏达", "中科", "远航", "鼎盛", "恒通", "瑞丰", "金桥", "新能", "海川", "博远", "长风"]
@@ -52,10 +60,13 @@ class SampleCompany:
     industry: str
 
 
-def write_sample_silos(out_dir: Path, customers: int = 60, seed: int = 7) -> dict[str, Path]:
+def write_sample_silos(out_dir: Path, customers: int = 60, seed: int = 7) -> SampleSilos:
     """Write the sample exports under ``out_dir``; the same arguments give the same bytes."""
+    if customers < 10:
+        raise ValueError("the sample needs at least 10 customers to carry its bad rows")
     rng = random.Random(seed)
     companies = [_company(rng, number) for number in range(1, customers + 1)]
+    bad_rows: list[BadRow] = []
     borrowers_path = out_dir / "loan_origination" / "borrowers.csv"
     contacts_path = out_dir / "crm" / "contacts.csv"
     borrowers_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +74,12 @@ def write_sample_silos(out_dir: Path, customers: int = 60, seed: int = 7) -> dic
     with borrowers_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(BORROWER_HEADER)
-        writer.writerows(_borrower_rows(rng, companies))
+        writer.writerows(_borrower_rows(rng, companies, bad_rows))
     with contacts_path.open("w", encoding="gb18030", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CONTACT_HEADER)
-        writer.writerows(_contact_rows(rng, companies))
-    return {"loan_origination": borrowers_path, "crm": contacts_path}
+        writer.writerows(_contact_rows(rng, companies, bad_rows))
+    return SampleSilos({"loan_origination": borrowers_path, "crm": contacts_path}, bad_rows)
 
 
 def valid_credit_code(rng: random.Random) -> str:
@@ -95,7 +106,7 @@ def _days_before(days: int) -> str:
     return (SAMPLE_AS_OF - dt.timedelta(days=days)).isoformat()
 
 
-def _borrower_rows(rng: random.Random, companies: list[SampleCompany]) -> list[list[str]]:
+def _borrower_rows(rng: random.Random, companies: list[SampleCompany], bad_rows: list[BadRow]) -> list[list[str]]:
     """Seven in ten companies borrow; most loans are active, some closed long ago."""
     rows = []
     for company in companies:
@@ -110,12 +121,15 @@ def _borrower_rows(rng: random.Random, companies: list[SampleCompany]) -> list[l
         rows.append(
             [f"LOS{company.number:06d}", company.name, company.credit_code, company.phone, company.address, company.industry, status, last]
         )
+    file = "loan_origination/borrowers.csv"
     rows[1][6] = "pending"
+    bad_rows.append(BadRow(file, "unknown_status", rows[1][0], "expect_column_values_to_be_in_set"))
     rows[2][7] = "2025-02-30"
+    bad_rows.append(BadRow(file, "impossible_date", rows[2][0], "expect_column_values_to_match_strftime_format"))
     return rows
 
 
-def _contact_rows(rng: random.Random, companies: list[SampleCompany]) -> list[list[str]]:
+def _contact_rows(rng: random.Random, companies: list[SampleCompany], bad_rows: list[BadRow]) -> list[list[str]]:
     """Six in ten companies are CRM contacts, spelled the CRM's way; some are prospects only."""
     rows = []
     for company in companies:
@@ -127,7 +141,11 @@ def _contact_rows(rng: random.Random, companies: list[SampleCompany]) -> list[li
         phone = f"+86 {company.phone[:3]}-{company.phone[3:7]}-{company.phone[7:]}"
         last = dt.date.fromisoformat(_days_before(rng.randrange(1, 500))).strftime("%Y/%m/%d")
         rows.append([f"CRM-{company.number:05d}", name, credit_code, phone, company.address, last])
+    file = "crm/contacts.csv"
     rows[3][1] = ""
+    bad_rows.append(BadRow(file, "missing_name", rows[3][0], "expect_column_values_to_not_be_null"))
     rows[5] = rows[5][:-1]
+    bad_rows.append(BadRow(file, "ragged_row", rows[5][0], "unparsed"))
     rows.append(list(rows[7]))
+    bad_rows.append(BadRow(file, "duplicate_key", rows[7][0], "expect_column_values_to_be_unique"))
     return rows

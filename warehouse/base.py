@@ -23,6 +23,9 @@ __all__ = ["Warehouse", "WarehouseError", "execute_script", "mask_password"]
 class Warehouse(ABC):
     """A connection pool to one warehouse, with bulk load and transactions."""
 
+    driver_errors: tuple[type[Exception], ...] = ()
+    """The database driver's own exceptions, raised by the bulk path outside SQLAlchemy."""
+
     def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
         self.engine = engine
@@ -65,7 +68,11 @@ class Warehouse(ABC):
         if data.num_rows == 0:
             return 0
         columns = ", ".join(quote_identifier(name) for name in data.column_names)
-        self._bulk_insert(conn, table, columns, data)
+        try:
+            self._bulk_insert(conn, table, columns, data)
+        except self.driver_errors as exc:
+            reason = " ".join(str(exc).split())
+            raise WarehouseError(f"bulk load into {table} failed: {reason}") from exc
         return data.num_rows
 
     def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,6 +18,8 @@ _load_names = itertools.count()
 
 class DuckDBWarehouse(Warehouse):
     """A warehouse in a DuckDB file, loaded through Arrow without a row-by-row path."""
+
+    driver_errors = (duckdb.Error,)
 
     @classmethod
     def open(cls, url: str, path: Path) -> DuckDBWarehouse:
@@ -30,8 +34,13 @@ class DuckDBWarehouse(Warehouse):
         duck.register(view, data)
         try:
             duck.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
-        finally:
-            duck.unregister(view)
+        except duckdb.Error:
+            # The transaction is aborted now and refuses even the unregister; the
+            # original error is the one worth raising.
+            with contextlib.suppress(duckdb.Error):
+                duck.unregister(view)
+            raise
+        duck.unregister(view)
 
 
 def _pin_time_zone(dbapi_connection: object, _record: object) -> None:

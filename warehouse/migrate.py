@@ -50,7 +50,7 @@ def apply_migrations(conn: Connection) -> list[int]:
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)"
     )
-    applied = dict(conn.execute(sa.text("SELECT version, checksum FROM meta.schema_migration")).tuples().all())
+    applied = dict(conn.execute(sa.text("SELECT version, checksum FROM meta.schema_migration")).all())
     newly_applied = []
     for migration in available_migrations():
         if migration.version in applied:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ _MIGRATION_LOCK_KEY = 360_360
 
 class PostgresWarehouse(Warehouse):
     """A warehouse in a Postgres database."""
+
+    driver_errors = (psycopg2.Error,)
 
     @classmethod
     def open(cls, url: str) -> PostgresWarehouse:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from c360.errors import SourceError
 from connectors.landing import UnparsedRow
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""Lone surrogates: where ``surrogateescape`` kept bytes the encoding could not decode."""
 
 
 @dataclass
@@ -28,10 +32,12 @@ def read_header(path: Path, encoding: str, delimiter: str) -> list[str]:
     with _open(path, encoding) as handle:
         try:
             header = next(csv.reader(handle, delimiter=delimiter), None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             raise SourceError(f"{path}: cannot read the header: {exc}") from None
     if not header:
         raise SourceError(f"{path}: the file is empty; a header row is expected")
+    if any(_UNDECODABLE.search(name) for name in header):
+        raise SourceError(f"{path}: the header is not valid {encoding}; check the encoding in sources.yml")
     header = [name.strip() for name in header]
     blank = [position + 1 for position, name in enumerate(header) if not name]
     if blank:
@@ -45,8 +51,9 @@ def read_header(path: Path, encoding: str, delimiter: str) -> list[str]:
 def read_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[CsvChunk]:
     """Yield the data rows after the header in chunks of at most ``chunk_rows`` rows.
 
-    A row with the wrong number of fields, or that the CSV parser rejects, is returned
-    as unparsed with its line number instead of stopping the file.
+    A row with the wrong number of fields, bytes that are not valid in the declared
+    encoding, or that the CSV parser rejects, is returned as unparsed with its line
+    number instead of stopping the file.
     """
     with _open(path, encoding) as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
@@ -59,8 +66,6 @@ def read_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> I
                 values = next(reader)
             except StopIteration:
                 break
-            except UnicodeDecodeError as exc:
-                raise SourceError(f"{path}: line {first_line}: not valid {encoding}: {exc.reason}") from None
             except csv.Error as exc:
                 last_line = reader.line_num
                 chunk.unparsed.append(UnparsedRow(first_line, f"CSV parse error: {exc}", ""))
@@ -71,7 +76,11 @@ def read_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> I
                 continue
             if not values:
                 continue
-            if len(values) != header_width:
+            if any(_UNDECODABLE.search(value) for value in values):
+                chunk.unparsed.append(
+                    UnparsedRow(first_line, f"bytes that are not valid {encoding}", _shown_as_escapes(values, delimiter))
+                )
+            elif len(values) != header_width:
                 chunk.unparsed.append(
                     UnparsedRow(
                         first_line,
@@ -89,9 +98,15 @@ def read_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> I
 
 
 def _open(path: Path, encoding: str) -> io.TextIOWrapper:
-    # utf-8-sig reads files with and without a byte-order mark alike.
+    # utf-8-sig reads files with and without a byte-order mark alike. Undecodable bytes
+    # become lone surrogates, so the row holding them can be quarantined by itself.
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
-    return path.open(encoding=codec, newline="")
+    return path.open(encoding=codec, errors="surrogateescape", newline="")
+
+
+def _shown_as_escapes(values: list[str], delimiter: str) -> str:
+    text = _to_text(values, delimiter)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _to_text(values: list[str], delimiter: str) -> str:

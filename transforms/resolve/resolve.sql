@@ -14,23 +14,27 @@ FROM staging.party AS p
 LEFT JOIN core.customer_xref AS x
     ON x.source_system = p.source_system AND x.source_entity = p.source_entity AND x.source_id = p.source_id;
 
--- How many of each cluster's records each previous customer_id held.
+-- How many of each cluster's records each previous customer_id held, and the best source
+-- priority among them: on equal overlap, the id carried by the higher-priority source wins.
 DROP TABLE IF EXISTS _resolve_overlap;
 CREATE TEMPORARY TABLE _resolve_overlap AS
-SELECT cluster_key, previous_customer_id AS customer_id, COUNT(*) AS shared
-FROM _resolve_record
-WHERE previous_customer_id IS NOT NULL
-GROUP BY cluster_key, previous_customer_id;
+SELECT r.cluster_key, r.previous_customer_id AS customer_id, COUNT(*) AS shared,
+    MIN(COALESCE(sp.priority, 1000000)) AS best_priority
+FROM _resolve_record AS r
+LEFT JOIN _resolve_priority AS sp ON sp.source_system = r.source_system
+WHERE r.previous_customer_id IS NOT NULL
+GROUP BY r.cluster_key, r.previous_customer_id;
 
 -- A previous id goes to the cluster holding most of its records; a cluster keeps the id it shares most with.
 DROP TABLE IF EXISTS _resolve_cluster;
 CREATE TEMPORARY TABLE _resolve_cluster AS
 SELECT cluster_key, customer_id, FALSE AS is_new
 FROM (
-    SELECT cluster_key, customer_id, ROW_NUMBER() OVER (PARTITION BY cluster_key ORDER BY shared DESC, customer_id) AS pick
+    SELECT cluster_key, customer_id,
+        ROW_NUMBER() OVER (PARTITION BY cluster_key ORDER BY shared DESC, best_priority, customer_id) AS pick
     FROM (
-        SELECT cluster_key, customer_id, shared,
-            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY shared DESC, cluster_key) AS claim
+        SELECT cluster_key, customer_id, shared, best_priority,
+            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY shared DESC, best_priority, cluster_key) AS claim
         FROM _resolve_overlap
     ) AS claimed
     WHERE claim = 1

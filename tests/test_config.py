@@ -1,0 +1,89 @@
+"""The configuration a bank edits is validated, and errors name the file and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from c360.config import load_config
+from c360.errors import ConfigError
+from c360.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", directory)
+    return directory
+
+
+def _edit(path: Path, change) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+def test_shipped_configuration_is_valid() -> None:
+    config = load_config(PROJECT_ROOT / "config")
+    assert set(config.sources.sources) == {"loan_origination", "crm"}
+    assert config.sources.sources["crm"].entities["contacts"].mapping["name"] == "客户名称"
+
+
+def test_unknown_canonical_field_names_its_key(config_dir: Path) -> None:
+    _edit(
+        config_dir / "sources.yml",
+        lambda doc: doc["sources"]["crm"]["entities"]["contacts"]["mapping"].update(nickname="昵称"),
+    )
+    with pytest.raises(ConfigError, match=r"sources\.yml: sources\.crm\.entities\.contacts\.mapping: .*'nickname'"):
+        load_config(config_dir)
+
+
+def test_unmapped_required_field_is_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"]["mapping"].pop("name"))
+    with pytest.raises(ConfigError, match=r"contacts\.mapping: .*\['name'\] are not mapped"):
+        load_config(config_dir)
+
+
+def test_unknown_encoding_is_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"].update(encoding="klingon"))
+    with pytest.raises(ConfigError, match=r"contacts\.encoding: .*unknown encoding 'klingon'"):
+        load_config(config_dir)
+
+
+def test_misspelt_key_is_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"].update(knid="files"))
+    with pytest.raises(ConfigError, match=r"sources\.crm\.knid: Extra inputs are not permitted"):
+        load_config(config_dir)
+
+
+def test_source_name_must_be_a_safe_identifier(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"].update({"Bad-Name; DROP": doc["sources"]["crm"]}))
+    with pytest.raises(ConfigError, match=r"sources\.Bad-Name; DROP"):
+        load_config(config_dir)
+
+
+def test_priority_must_name_configured_sources(config_dir: Path) -> None:
+    _edit(config_dir / "matching.yml", lambda doc: doc["survivorship"]["source_priority"].append("treasury"))
+    with pytest.raises(ConfigError, match=r"source_priority names unknown source\(s\) \['treasury'\]"):
+        load_config(config_dir)
+
+
+def test_missing_file_is_named(config_dir: Path) -> None:
+    (config_dir / "segments.yml").unlink()
+    with pytest.raises(ConfigError, match=r"segments\.yml: file not found"):
+        load_config(config_dir)
+
+
+def test_broken_yaml_is_named(config_dir: Path) -> None:
+    (config_dir / "segments.yml").write_text("version: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"segments\.yml: not valid YAML"):
+        load_config(config_dir)
+
+
+def test_churn_period_must_be_positive(config_dir: Path) -> None:
+    _edit(config_dir / "segments.yml", lambda doc: doc["lifecycle"].update(churn_after_days=0))
+    with pytest.raises(ConfigError, match=r"lifecycle\.churn_after_days: Input should be greater than 0"):
+        load_config(config_dir)
