@@ -30,7 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``c360`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.command(args)
     except C360Error as exc:
@@ -42,16 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--warehouse", metavar="URL", help="warehouse URL (default: $C360_WAREHOUSE or the demo DuckDB file)")
-    common.add_argument("--config-dir", type=Path, metavar="DIR", help="configuration folder (default: $C360_CONFIG_DIR or config/)")
-    common.add_argument("--silos-dir", type=Path, metavar="DIR", help="where source files are dropped (default: $C360_SILOS_DIR)")
-    common.add_argument("--as-of", metavar="YYYY-MM-DD", help="business date for segments (default: $C360_AS_OF or today)")
+    common.add_argument(
+        "--warehouse", metavar="URL", help="warehouse URL (default: $C360_WAREHOUSE or the demo DuckDB file)"
+    )
+    common.add_argument(
+        "--config-dir", type=Path, metavar="DIR", help="configuration folder (default: $C360_CONFIG_DIR or config/)"
+    )
+    common.add_argument(
+        "--silos-dir", type=Path, metavar="DIR", help="where source files are dropped (default: $C360_SILOS_DIR)"
+    )
+    common.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="business date for segments (default: $C360_AS_OF or today)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log each stage")
 
     parser = argparse.ArgumentParser(prog="c360", description="Customer 360 for lenders.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", parents=[common], help="write sample silos and run every stage on the embedded warehouse")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="write sample silos and run every stage on the embedded warehouse"
+    )
     demo.add_argument("--customers", type=int, default=60, help="sample companies to generate (default: 60)")
     demo.set_defaults(command=_demo)
 
@@ -113,7 +125,17 @@ def _status(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     table = Table(title=f"Last run per stage and source — {_display(settings)}")
-    for column in ("stage", "source", "status", "rows in", "rows out", "quarantined", "started (UTC)", "run", "message"):
+    for column in (
+        "stage",
+        "source",
+        "status",
+        "rows in",
+        "rows out",
+        "quarantined",
+        "started (UTC)",
+        "run",
+        "message",
+    ):
         table.add_column(column, justify="right" if column.startswith(("rows", "quar")) else "left")
     for run in last_runs(settings):
         table.add_row(

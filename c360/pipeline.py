@@ -44,7 +44,14 @@ def run_stage(settings: Settings, stage: str, source: str | None = None, run_id:
         _record_end(settings, run_id, stage, source or "", "failed", message=mask_password(str(exc)))
         raise
     _record_end(settings, run_id, stage, source or "", "succeeded", result=result)
-    log.info("%s %s: in %d, out %d, quarantined %d", stage, source or "", result.rows_in, result.rows_out, result.rows_quarantined)
+    log.info(
+        "%s %s: in %d, out %d, quarantined %d",
+        stage,
+        source or "",
+        result.rows_in,
+        result.rows_out,
+        result.rows_quarantined,
+    )
     return result
 
 

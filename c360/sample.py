@@ -19,9 +19,17 @@ from stdnum.cn import uscc
 SAMPLE_AS_OF = dt.date(2026, 6, 30)
 """The business date the sample describes; the demo computes segments as of this day."""
 
-BORROWER_HEADER = ["borrower_id", "company_name", "credit_code", "phone", "reg_address", "industry", "loan_status", "last_txn_date"]
+BORROWER_HEADER = [
+    "borrower_id",
+    "company_name",
+    "credit_code",
+    "phone",
+    "reg_address",
+    "industry",
+    "loan_status",
+    "last_txn_date",
+]
 CONTACT_HEADER = ["联系人编号", "客户名称", "统一社会信用代码", "手机", "地址", "最近联系日期"]
-
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,16 @@ def _borrower_rows(rng: random.Random, companies: list[SampleCompany], bad_rows:
         else:
             status, last = "active", _days_before(rng.randrange(1, 60))
         rows.append(
-            [f"LOS{company.number:06d}", company.name, company.credit_code, company.phone, company.address, company.industry, status, last]
+            [
+                f"LOS{company.number:06d}",
+                company.name,
+                company.credit_code,
+                company.phone,
+                company.address,
+                company.industry,
+                status,
+                last,
+            ]
         )
     file = "loan_origination/borrowers.csv"
     rows[1][6] = "pending"

@@ -40,5 +40,7 @@ def last_runs(settings: Settings) -> list[StageRun]:
 def lifecycle_counts(settings: Settings) -> dict[str, int]:
     """Customers in ``mart.customer_360`` by lifecycle stage."""
     with open_warehouse(settings) as warehouse:
-        rows = warehouse.fetch_all("SELECT lifecycle, COUNT(*) FROM mart.customer_360 GROUP BY lifecycle ORDER BY lifecycle")
+        rows = warehouse.fetch_all(
+            "SELECT lifecycle, COUNT(*) FROM mart.customer_360 GROUP BY lifecycle ORDER BY lifecycle"
+        )
     return {stage: int(count) for stage, count in rows}

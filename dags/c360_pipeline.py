@@ -65,7 +65,11 @@ def c360_pipeline() -> None:
     resolved = resolve()
     for source in configured_sources():
         with TaskGroup(group_id=source):
-            extract.override(task_id="extract")(source) >> standardize.override(task_id="standardize")(source) >> resolved
+            (
+                extract.override(task_id="extract")(source)
+                >> standardize.override(task_id="standardize")(source)
+                >> resolved
+            )
     resolved >> segment()
 
 

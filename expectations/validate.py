@@ -67,7 +67,9 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
         severity = config.severity.value if hasattr(config.severity, "value") else str(config.severity)
         raised = expectation_result.exception_info or {}
         if raised.get("raised_exception"):
-            raise RuntimeError(f"expectation {config.type} on {column} could not run: {raised.get('exception_message')}")
+            raise RuntimeError(
+                f"expectation {config.type} on {column} could not run: {raised.get('exception_message')}"
+            )
         for failed in expectation_result.result.get("unexpected_index_list") or []:
             failures.append(
                 RowFailure(
@@ -85,6 +87,7 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
 @cache
 def load_suite(name: str) -> gx.ExpectationSuite:
     """The suite kept as ``expectations/suites/<name>.json``."""
+    _batch_definition()  # sets up GX (quietly) before its first use
     import great_expectations as gx
 
     document = json.loads(resources.files("expectations.suites").joinpath(f"{name}.json").read_text("utf-8"))

@@ -48,7 +48,9 @@ def test_unmapped_required_field_is_refused(config_dir: Path) -> None:
 
 
 def test_unknown_encoding_is_refused(config_dir: Path) -> None:
-    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"].update(encoding="klingon"))
+    _edit(
+        config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"].update(encoding="klingon")
+    )
     with pytest.raises(ConfigError, match=r"contacts\.encoding: .*unknown encoding 'klingon'"):
         load_config(config_dir)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import connectors.files as files_connector
 from c360.config import FileEntity
 from c360.errors import SourceError
-import connectors.files as files_connector
 from connectors.files import extract_files
 from warehouse import Warehouse, connect
 
@@ -40,12 +40,16 @@ def _write(directory: Path, name: str, text: str, encoding: str = "gb18030") -> 
 
 
 def test_lands_every_row_as_text_with_lineage(warehouse: Warehouse, tmp_path: Path) -> None:
-    _write(tmp_path, "a.csv", HEADER + "C001,北京华信科技有限公司,911101050000000001\nC002,上海远航物流有限公司,000000000000000002\n")
+    _write(
+        tmp_path,
+        "a.csv",
+        HEADER + "C001,北京华信科技有限公司,911101050000000001\nC002,上海远航物流有限公司,000000000000000002\n",
+    )
     result = extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
     assert (result.rows_read, result.rows_landed, result.rows_unparsed) == (2, 2, 0)
     rows = warehouse.fetch_all(
         'SELECT "客户编号", "客户名称", "统一社会信用代码", _source_file, _source_line, _batch_id '
-        'FROM raw.crm__contacts ORDER BY _source_line'
+        "FROM raw.crm__contacts ORDER BY _source_line"
     )
     assert [tuple(row[:5]) for row in rows] == [
         ("C001", "北京华信科技有限公司", "911101050000000001", "a.csv", 2),
@@ -70,8 +74,11 @@ def test_ragged_rows_are_quarantined_while_the_rest_lands(warehouse: Warehouse, 
     _write(
         tmp_path,
         "a.csv",
-        HEADER + "C001,北京华信科技有限公司,911101050000000001\nC002,只有两列\nC003,深圳鼎盛能源有限公司,91440305000000000X,多余\n"
-        "C004,杭州金桥贸易有限公司,913301060000000004\n",
+        HEADER
+        + "C001,北京华信科技有限公司,911101050000000001\n"
+        + "C002,只有两列\n"
+        + "C003,深圳鼎盛能源有限公司,91440305000000000X,多余\n"
+        + "C004,杭州金桥贸易有限公司,913301060000000004\n",
     )
     result = extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
     assert (result.rows_read, result.rows_landed, result.rows_unparsed) == (4, 2, 2)
@@ -118,7 +125,7 @@ def test_a_crash_mid_file_leaves_no_partial_batch(
     real_bulk_insert = warehouse.bulk_insert
     calls = []
 
-    def crash_on_third_chunk(conn, table, data):  # noqa: ANN001, ANN202
+    def crash_on_third_chunk(conn, table, data):
         calls.append(table)
         if len(calls) == 3:
             raise RuntimeError("connection lost")
@@ -128,9 +135,12 @@ def test_a_crash_mid_file_leaves_no_partial_batch(
     with pytest.raises(RuntimeError, match="connection lost"):
         extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
     assert warehouse.fetch_all("SELECT COUNT(*) FROM meta.batch")[0][0] == 0
-    assert warehouse.fetch_all(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'crm__contacts'"
-    )[0][0] == 0
+    assert (
+        warehouse.fetch_all(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'crm__contacts'"
+        )[0][0]
+        == 0
+    )
 
     monkeypatch.setattr(warehouse, "bulk_insert", real_bulk_insert)
     retried = extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)

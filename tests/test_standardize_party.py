@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from transforms.standardize.party import clean_code, clean_name, clean_phone, clean_text, iso_date_or_original, standardize_party
+from transforms.standardize.party import (
+    clean_code,
+    clean_name,
+    clean_phone,
+    clean_text,
+    iso_date_or_original,
+    standardize_party,
+)
 
 VALID_USCC = "91110105MA01ABCD3X"
 
@@ -46,7 +53,12 @@ def test_phones_keep_digits_without_country_code(raw: str, expected: str | None)
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2026/06/30", "2026-06-30"), ("20260630", "2026-06-30"), ("2026-02-30", "2026-02-30"), ("next week", "next week")],
+    [
+        ("2026/06/30", "2026-06-30"),
+        ("20260630", "2026-06-30"),
+        ("2026-02-30", "2026-02-30"),
+        ("next week", "next week"),
+    ],
 )
 def test_dates_are_iso_when_real_and_kept_as_given_otherwise(raw: str, expected: str) -> None:
     assert iso_date_or_original(raw) == expected

@@ -27,7 +27,10 @@ def test_start_up_creates_schemas_and_records_migrations(warehouse_url: str) -> 
 
 def test_an_edited_applied_migration_stops_start_up(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     connect(warehouse_url).dispose()
-    edited = [dataclasses.replace(migration, script=migration.script + "\n-- edited\n") for migration in available_migrations()]
+    edited = [
+        dataclasses.replace(migration, script=migration.script + "\n-- edited\n")
+        for migration in available_migrations()
+    ]
     monkeypatch.setattr(migrate, "available_migrations", lambda: edited)
     with pytest.raises(WarehouseError, match="was changed after it was applied"):
         connect(warehouse_url)
@@ -74,7 +77,10 @@ def test_a_failed_transaction_leaves_nothing(warehouse_url: str) -> None:
     try:
         with warehouse.transaction() as conn:
             conn.exec_driver_sql("CREATE TABLE core.ledger (id TEXT PRIMARY KEY)")
-        with pytest.raises(WarehouseError, match=r"bulk load into core\.ledger failed: .*duplicate key"), warehouse.transaction() as conn:
+        with (
+            pytest.raises(WarehouseError, match=r"bulk load into core\.ledger failed: .*duplicate key"),
+            warehouse.transaction() as conn,
+        ):
             warehouse.bulk_insert(conn, "core.ledger", pa.table({"id": ["x"]}))
             warehouse.bulk_insert(conn, "core.ledger", pa.table({"id": ["x"]}))
         assert warehouse.fetch_all("SELECT COUNT(*) FROM core.ledger")[0][0] == 0
@@ -83,7 +89,9 @@ def test_a_failed_transaction_leaves_nothing(warehouse_url: str) -> None:
 
 
 def test_unreachable_warehouse_names_the_url_and_hides_the_password() -> None:
-    with pytest.raises(WarehouseError, match=r"cannot reach warehouse postgresql://analyst:\*\*\*@127\.0\.0\.1:1/x") as caught:
+    with pytest.raises(
+        WarehouseError, match=r"cannot reach warehouse postgresql://analyst:\*\*\*@127\.0\.0\.1:1/x"
+    ) as caught:
         connect("postgresql://analyst:s3cret@127.0.0.1:1/x")
     assert "s3cret" not in str(caught.value)
 

@@ -22,9 +22,7 @@ CHUNK_ROWS = 50_000
 """Rows held in memory at once while landing a file."""
 
 
-def extract_files(
-    warehouse: Warehouse, source: str, entity: str, config: FileEntity, silos_dir: Path
-) -> ExtractResult:
+def extract_files(warehouse: Warehouse, source: str, entity: str, config: FileEntity, silos_dir: Path) -> ExtractResult:
     """Land every matching file not landed before, one transaction per file."""
     result = ExtractResult(source=source, entity=entity)
     paths = sorted(path for path in silos_dir.glob(config.path) if path.is_file())
@@ -76,7 +74,9 @@ def _land_file(
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, header)
         for chunk in read_chunks(path, config.encoding, config.delimiter, CHUNK_ROWS):
-            data = rows_to_arrow(header, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at)
+            data = rows_to_arrow(
+                header, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at
+            )
             warehouse.bulk_insert(conn, table, data)
             quarantine_unparsed(
                 warehouse,
@@ -108,4 +108,6 @@ def _land_file(
 
 def _count_batch_rows(conn: sa.Connection, table: str, batch_id: str) -> int:
     """Rows of the batch actually in the raw table, counted back rather than assumed."""
-    return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table} WHERE _batch_id = :batch_id"), {"batch_id": batch_id}).scalar_one()
+    return conn.execute(
+        sa.text(f"SELECT COUNT(*) FROM {table} WHERE _batch_id = :batch_id"), {"batch_id": batch_id}
+    ).scalar_one()

@@ -78,7 +78,9 @@ def read_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> I
                 continue
             if any(_UNDECODABLE.search(value) for value in values):
                 chunk.unparsed.append(
-                    UnparsedRow(first_line, f"bytes that are not valid {encoding}", _shown_as_escapes(values, delimiter))
+                    UnparsedRow(
+                        first_line, f"bytes that are not valid {encoding}", _shown_as_escapes(values, delimiter)
+                    )
                 )
             elif len(values) != header_width:
                 chunk.unparsed.append(

@@ -38,7 +38,12 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
         warehouse.bulk_insert(
             conn,
             "_resolve_priority",
-            pa.table({"source_system": pa.array(priorities, pa.string()), "priority": pa.array(range(len(priorities)), pa.int32())}),
+            pa.table(
+                {
+                    "source_system": pa.array(priorities, pa.string()),
+                    "priority": pa.array(range(len(priorities)), pa.int32()),
+                }
+            ),
         )
         execute_script(conn, load_statements("transforms.resolve", "resolve.sql"), {"resolved_at": resolved_at})
         conn.exec_driver_sql("DROP TABLE _resolve_priority")
@@ -47,9 +52,11 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
         ).one()
         ids = conn.execute(
             sa.text(
-                "SELECT SUM(CASE WHEN issued_at = :at THEN 1 ELSE 0 END), SUM(CASE WHEN retired_at = :at THEN 1 ELSE 0 END) "
-                "FROM core.customer_id_registry"
+                "SELECT SUM(CASE WHEN issued_at = :at THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN retired_at = :at THEN 1 ELSE 0 END) FROM core.customer_id_registry"
             ),
             {"at": resolved_at},
         ).one()
-    return ResolveResult(records=counts[0], customers=counts[1], ids_issued=int(ids[0] or 0), ids_retired=int(ids[1] or 0))
+    return ResolveResult(
+        records=counts[0], customers=counts[1], ids_issued=int(ids[0] or 0), ids_retired=int(ids[1] or 0)
+    )

@@ -131,7 +131,11 @@ def _party_rows(
             "source_file": text("source_file"),
             "source_line": pa.array([int(line) for line in valid["source_line"]], pa.int64()),
             "relationship": pa.array([relationship] * count, pa.string()),
-            **{column: text(column) for column in CANONICAL_COLUMNS if column not in ("uscc_valid", "last_activity_date")},
+            **{
+                column: text(column)
+                for column in CANONICAL_COLUMNS
+                if column not in ("uscc_valid", "last_activity_date")
+            },
             "uscc_valid": pa.array([value is True for value in valid["uscc_valid"]], pa.bool_()),
             "last_activity_date": pa.array(
                 [None if pd.isna(value) else dt.date.fromisoformat(value) for value in valid["last_activity_date"]],

@@ -1,0 +1,95 @@
+"""Benchmark: the whole pipeline over the sample silos, at chosen sizes, per stage.
+
+    python bench/pipeline.py                       # DuckDB at 1,000 and 10,000 customers
+    python bench/pipeline.py --customers 50000 --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+Prints seconds and rows per stage, and the process's peak resident memory. With
+``--postgres`` each size also runs on a scratch database created on that server and
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from c360.config import load_config
+from c360.pipeline import run_stage
+from c360.sample import SAMPLE_AS_OF, write_sample_silos
+from c360.settings import Settings
+from c360.stages import PER_SOURCE_STAGES, STAGES
+from expectations.validate import load_suite
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, action="append", help="sample size (repeatable)")
+    parser.add_argument("--postgres", metavar="URL", help="also run on Postgres: URL of a database to connect through")
+    args = parser.parse_args()
+    sizes = args.customers or [1_000, 10_000]
+    print(f"c360 pipeline benchmark, {dt.date.today()}, Python {sys.version.split()[0]}")
+    started = time.perf_counter()
+    load_suite("party")
+    print(f"one-off Great Expectations start-up, not in the stage times: {time.perf_counter() - started:.1f} s")
+    print(
+        f"{'warehouse':<10} {'customers':>9} {'stage':<12} {'source':<17} {'rows in':>9} {'rows out':>9} {'seconds':>8} {'rows/s':>9}"
+    )
+    for customers in sizes:
+        with tempfile.TemporaryDirectory(prefix="c360-bench-") as scratch:
+            silos = Path(scratch) / "silos"
+            write_sample_silos(silos, customers=customers)
+            backends = [("duckdb", f"duckdb:///{Path(scratch) / 'warehouse.duckdb'}")]
+            for name, url in backends:
+                _run(name, url, silos, customers)
+            if args.postgres:
+                with _scratch_database(args.postgres) as url:
+                    _run("postgres", url, silos, customers)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of the benchmark process: {peak_mib:,.0f} MiB")
+    return 0
+
+
+def _run(backend: str, url: str, silos: Path, customers: int) -> None:
+    settings = Settings(warehouse_url=url, silos_dir=silos, as_of=SAMPLE_AS_OF)
+    sources = list(load_config(settings.config_dir).sources.sources)
+    total = 0.0
+    for stage in STAGES:
+        for source in sources if stage in PER_SOURCE_STAGES else [None]:
+            started = time.perf_counter()
+            result = run_stage(settings, stage, source)
+            seconds = time.perf_counter() - started
+            total += seconds
+            rate = result.rows_in / seconds if seconds else 0
+            print(
+                f"{backend:<10} {customers:>9,} {stage:<12} {source or '-':<17} "
+                f"{result.rows_in:>9,} {result.rows_out:>9,} {seconds:>8.2f} {rate:>9,.0f}"
+            )
+    print(f"{backend:<10} {customers:>9,} {'total':<12} {'':<17} {'':>9} {'':>9} {total:>8.2f}")
+
+
+@contextlib.contextmanager
+def _scratch_database(admin_url: str) -> Iterator[str]:
+    name = f"c360_bench_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine("postgresql+psycopg2://" + admin_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
