@@ -41,9 +41,8 @@ def main() -> int:
     started = time.perf_counter()
     load_suite("party")
     print(f"one-off Great Expectations start-up, not in the stage times: {time.perf_counter() - started:.1f} s")
-    print(
-        f"{'warehouse':<10} {'customers':>9} {'stage':<12} {'source':<17} {'rows in':>9} {'rows out':>9} {'seconds':>8} {'rows/s':>9}"
-    )
+    header = ("warehouse", "customers", "stage", "source", "rows in", "rows out", "seconds", "rows/s")
+    print("{:<10} {:>9} {:<12} {:<17} {:>9} {:>9} {:>8} {:>9}".format(*header))
     for customers in sizes:
         with tempfile.TemporaryDirectory(prefix="c360-bench-") as scratch:
             silos = Path(scratch) / "silos"

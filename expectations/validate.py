@@ -94,6 +94,18 @@ def load_suite(name: str) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(**document)
 
 
+def _quiet_gx_loggers() -> None:
+    """GX pins some of its loggers to INFO and logs every ephemeral context it creates;
+    that is noise in a task log, so those loggers are raised to WARNING."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (
+            name.startswith("great_expectations")
+            and isinstance(logger, logging.Logger)
+            and logger.level < logging.WARNING
+        ):
+            logger.setLevel(logging.WARNING)
+
+
 @cache
 def _batch_definition() -> Any:
     """One in-memory GX context per process, with a pandas datasource for whole batches.
@@ -105,8 +117,7 @@ def _batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # GX logs every ephemeral context it creates at INFO; that is noise in task logs.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    _quiet_gx_loggers()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("c360_batches").add_dataframe_asset("batch")

@@ -69,11 +69,17 @@ def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
 def test_dags_config_and_file_drops_are_mounted(compose: dict[str, Any]) -> None:
     for name in ("airflow-init", *AIRFLOW_SERVICES):
         service = compose["services"][name]
-        targets = {volume.split(":")[1] for volume in service["volumes"]}
+        targets = {_mount_target(volume) for volume in service["volumes"]}
         assert {"/opt/airflow/dags", "/opt/c360/config", "/opt/c360/silos"} <= targets, name
         assert service["environment"]["C360_CONFIG_DIR"] == "/opt/c360/config"
         assert service["environment"]["C360_SILOS_DIR"] == "/opt/c360/silos"
         assert service["environment"]["AIRFLOW_CONN_C360_WAREHOUSE"].startswith("postgresql://")
+
+
+def _mount_target(volume: str) -> str:
+    """The container path of a short-syntax volume (the host part may hold ``${VAR:-default}``)."""
+    parts = volume.rsplit(":", 2)
+    return parts[1] if parts[-1] in ("ro", "rw") else parts[-1]
 
 
 def test_the_image_installs_this_project_on_the_pinned_airflow() -> None:
