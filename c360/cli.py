@@ -95,12 +95,12 @@ def _settings(args: argparse.Namespace, **defaults: object) -> Settings:
 
 def _demo(args: argparse.Namespace) -> int:
     from c360.pipeline import run_pipeline
-    from c360.sample import SAMPLE_AS_OF, write_sample_silos
+    from c360.sample import MIN_DEMO_CUSTOMERS, SAMPLE_AS_OF, write_sample_silos
     from c360.settings import DEFAULT_SILOS_DIR, DEFAULT_WAREHOUSE
 
     settings = _settings(args, warehouse_url=DEFAULT_WAREHOUSE, silos_dir=DEFAULT_SILOS_DIR, as_of=SAMPLE_AS_OF)
-    if args.customers < 1:
-        raise ConfigError("--customers must be at least 1")
+    if args.customers < MIN_DEMO_CUSTOMERS:
+        raise ConfigError(f"--customers must be at least {MIN_DEMO_CUSTOMERS}")
     write_sample_silos(settings.silos_dir, customers=args.customers)
     started = time.monotonic()
     results = run_pipeline(settings)

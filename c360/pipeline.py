@@ -78,7 +78,7 @@ def run_pipeline(
             try:
                 results.append(run_stage(settings, stage, source, run_id))
             except C360Error as exc:
-                failures.append(f"{stage} {source or ''}: {exc}".replace("  ", " "))
+                failures.append(f"{stage} {source}: {exc}" if source else f"{stage}: {exc}")
         if failures:
             raise PipelineFailed("; ".join(failures))
     return results

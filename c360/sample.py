@@ -18,6 +18,7 @@ from stdnum.cn import uscc
 
 SAMPLE_AS_OF = dt.date(2026, 6, 30)
 """The business date the sample describes; the demo computes segments as of this day."""
+MIN_DEMO_CUSTOMERS = 10
 
 BORROWER_HEADER = [
     "borrower_id",
@@ -70,8 +71,8 @@ class SampleCompany:
 
 def write_sample_silos(out_dir: Path, customers: int = 60, seed: int = 7) -> SampleSilos:
     """Write the sample exports under ``out_dir``; the same arguments give the same bytes."""
-    if customers < 10:
-        raise ValueError("the sample needs at least 10 customers to carry its bad rows")
+    if customers < MIN_DEMO_CUSTOMERS:
+        raise ValueError(f"the sample needs at least {MIN_DEMO_CUSTOMERS} customers to carry its bad rows")
     rng = random.Random(seed)
     companies = [_company(rng, number) for number in range(1, customers + 1)]
     bad_rows: list[BadRow] = []

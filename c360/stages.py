@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from c360.config import Config, load_config
+from c360.config import Source, load_config
 from c360.errors import ConfigError
 from c360.settings import Settings
 from warehouse import Warehouse, connect
@@ -43,20 +43,21 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
         warehouse.dispose()
 
 
-def source_config(config: Config, source: str) -> Config:
-    """Check ``source`` is configured, naming the known ones if it is not."""
-    if source not in config.sources.sources:
-        raise ConfigError(f"sources.yml has no source {source!r}; configured: {sorted(config.sources.sources)}")
-    return config
+def configured_source(settings: Settings, source: str) -> Source:
+    """The configuration of ``source``, or an error naming the sources that are configured."""
+    sources = load_config(settings.config_dir).sources.sources
+    if source not in sources:
+        raise ConfigError(f"sources.yml has no source {source!r}; configured: {sorted(sources)}")
+    return sources[source]
 
 
 def extract(settings: Settings, source: str) -> StageResult:
     """Land new files (or rows, or pages) of one source in ``raw``."""
     from connectors import extract_source
 
-    config = source_config(load_config(settings.config_dir), source)
+    source_config = configured_source(settings, source)
     with open_warehouse(settings) as warehouse:
-        results = extract_source(warehouse, source, config.sources.sources[source], settings.silos_dir)
+        results = extract_source(warehouse, source, source_config, settings.silos_dir)
     landed = sum(len(result.batch_ids) for result in results)
     skipped = sum(result.items_skipped for result in results)
     return StageResult(
@@ -74,9 +75,9 @@ def standardize(settings: Settings, source: str) -> StageResult:
     """Standardize and validate one source's pending batches into ``staging``."""
     from transforms.standardize import standardize_source
 
-    config = source_config(load_config(settings.config_dir), source)
+    source_config = configured_source(settings, source)
     with open_warehouse(settings) as warehouse:
-        result = standardize_source(warehouse, source, config.sources.sources[source])
+        result = standardize_source(warehouse, source, source_config)
     return StageResult(
         stage="standardize",
         source=source,

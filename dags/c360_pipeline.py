@@ -24,7 +24,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import TaskGroup, dag, task
 
-from c360.airflow import DEFAULT_ARGS, Tag, configured_sources
+from c360.airflow_tasks import DEFAULT_ARGS, Tag, configured_sources
 
 
 @dag(
@@ -40,25 +40,25 @@ from c360.airflow import DEFAULT_ARGS, Tag, configured_sources
 def c360_pipeline() -> None:
     @task
     def extract(source: str, run_id: str | None = None) -> dict[str, object]:
-        from c360.airflow import run_stage_for_task
+        from c360.airflow_tasks import run_stage_for_task
 
         return run_stage_for_task("extract", source, run_id)
 
     @task
     def standardize(source: str, run_id: str | None = None) -> dict[str, object]:
-        from c360.airflow import run_stage_for_task
+        from c360.airflow_tasks import run_stage_for_task
 
         return run_stage_for_task("standardize", source, run_id)
 
     @task
     def resolve(run_id: str | None = None) -> dict[str, object]:
-        from c360.airflow import run_stage_for_task
+        from c360.airflow_tasks import run_stage_for_task
 
         return run_stage_for_task("resolve", None, run_id)
 
     @task
     def segment(run_id: str | None = None) -> dict[str, object]:
-        from c360.airflow import run_stage_for_task
+        from c360.airflow_tasks import run_stage_for_task
 
         return run_stage_for_task("segment", None, run_id)
 

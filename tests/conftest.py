@@ -8,6 +8,7 @@ unreachable Postgres fails the run instead of skipping its tests.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -24,14 +25,19 @@ BACKENDS = ("duckdb", "postgres")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Airflow reads its configuration on first import: point it at a throw-away home.
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="c360-airflow-"))
+    # Airflow reads its configuration on first import: point it at a throw-away home,
+    # never at a real one the environment may name.
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="c360-airflow-")
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
     os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     for variable in ("C360_WAREHOUSE", "C360_CONFIG_DIR", "C360_SILOS_DIR", "C360_AS_OF"):
         os.environ.pop(variable, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 
 def _admin_engine() -> sa.Engine:
