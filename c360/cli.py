@@ -30,8 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``c360`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
+    verbose = getattr(args, "verbose", False)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
         return args.command(args)
@@ -74,6 +75,29 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", parents=[common], help="last run of each stage and source")
     status.set_defaults(command=_status)
+
+    silos = commands.add_parser("silos", help="a sample bank's department systems: generate, load, serve")
+    silo_commands = silos.add_subparsers(required=True, metavar="SILOS_COMMAND")
+    generate = silo_commands.add_parser("generate", help="write every department system to a folder")
+    generate.add_argument("--customers", type=int, required=True, help="true customers to generate")
+    generate.add_argument("--seed", type=int, default=7, help="the same seed gives byte-identical files (default: 7)")
+    generate.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
+    generate.set_defaults(command=_silos_generate)
+    load = silo_commands.add_parser("load", help="put the SQL silos into database servers")
+    load.add_argument("--dir", type=Path, required=True, help="folder written by `silos generate`")
+    load.add_argument(
+        "--los-url", metavar="URL", help="loan origination database, e.g. mysql://root@127.0.0.1:3306/los"
+    )
+    load.add_argument(
+        "--core-url", metavar="URL", help="core banking database, e.g. postgresql://postgres@127.0.0.1/core"
+    )
+    load.set_defaults(command=_silos_load)
+    serve = silo_commands.add_parser("serve", help="serve the CRM as a paginated JSON API")
+    serve.add_argument("--dir", type=Path, required=True, help="folder written by `silos generate`")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--token", help="bearer token clients must send (default: $C360_CRM_TOKEN)")
+    serve.set_defaults(command=_silos_serve)
     return parser
 
 
@@ -150,6 +174,48 @@ def _status(args: argparse.Namespace) -> int:
             run.message or "",
         )
     _console().print(table)
+    return 0
+
+
+def _silos_generate(args: argparse.Namespace) -> int:
+    from silos.generate import generate_silos
+
+    if args.customers < 1:
+        raise ConfigError("--customers must be at least 1")
+    started = time.monotonic()
+    summary = generate_silos(args.out, args.customers, args.seed)
+    seconds = time.monotonic() - started
+    for name, count in summary.counts.items():
+        print(f"{name:<40} {count:>12,}")
+    bad = ", ".join(f"{kind} {count}" for kind, count in summary.bad_rows.items() if count)
+    print(f"{summary.customers:,} customers, seed {summary.seed}, in {seconds:.1f} s; bad rows: {bad}")
+    return 0
+
+
+def _silos_load(args: argparse.Namespace) -> int:
+    from silos.load import load_silo
+
+    targets = {"loan_origination": args.los_url, "core_banking": args.core_url}
+    if not any(targets.values()):
+        raise ConfigError("name at least one target: --los-url or --core-url")
+    for silo, url in targets.items():
+        if url:
+            for table, count in load_silo(args.dir, silo, url).items():
+                print(f"{silo}.{table:<28} {count:>12,} rows")
+    return 0
+
+
+def _silos_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from silos.serve import CrmApi
+
+    server = CrmApi((args.host, args.port), args.dir / "crm", args.token or os.environ.get("C360_CRM_TOKEN", ""))
+    print(f"CRM API on http://{args.host}:{server.server_port}/api/v1/contacts (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
     return 0
 
 
