@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", parents=[common], help="write sample silos and run every stage on the embedded warehouse"
     )
-    demo.add_argument("--customers", type=int, default=60, help="sample companies to generate (default: 60)")
+    demo.add_argument("--customers", type=int, default=500, help="true customers in the sample bank (default: 500)")
+    demo.add_argument("--seed", type=int, default=7, help="sample bank seed (default: 7)")
     demo.set_defaults(command=_demo)
 
     run = commands.add_parser("run", parents=[common], help="run the pipeline, or chosen stages")
@@ -119,13 +120,14 @@ def _settings(args: argparse.Namespace, **defaults: object) -> Settings:
 
 def _demo(args: argparse.Namespace) -> int:
     from c360.pipeline import run_pipeline
-    from c360.sample import MIN_DEMO_CUSTOMERS, SAMPLE_AS_OF, write_sample_silos
     from c360.settings import DEFAULT_SILOS_DIR, DEFAULT_WAREHOUSE
+    from silos.generate import generate_silos
+    from silos.world import AS_OF
 
-    settings = _settings(args, warehouse_url=DEFAULT_WAREHOUSE, silos_dir=DEFAULT_SILOS_DIR, as_of=SAMPLE_AS_OF)
-    if args.customers < MIN_DEMO_CUSTOMERS:
-        raise ConfigError(f"--customers must be at least {MIN_DEMO_CUSTOMERS}")
-    write_sample_silos(settings.silos_dir, customers=args.customers)
+    settings = _settings(args, warehouse_url=DEFAULT_WAREHOUSE, silos_dir=DEFAULT_SILOS_DIR, as_of=AS_OF)
+    if args.customers < 1:
+        raise ConfigError("--customers must be at least 1")
+    generate_silos(settings.silos_dir, args.customers, seed=args.seed)
     started = time.monotonic()
     results = run_pipeline(settings)
     _print_results(results, settings, time.monotonic() - started)

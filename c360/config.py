@@ -8,6 +8,7 @@ it without reading code.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -23,40 +24,51 @@ from pydantic import (
     model_validator,
 )
 
+from c360.canonical import ENTITIES
 from c360.errors import ConfigError
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")]
 """A name that becomes part of a warehouse table name: lower-case, digits, underscores."""
 
-PARTY_FIELDS = {
-    "source_id": "the record's key in its source system",
-    "name": "company or person name",
-    "uscc": "unified social credit code (统一社会信用代码)",
-    "phone": "phone number",
-    "address": "registered or contact address",
-    "industry_code": "GB/T 4754 industry code",
-    "relationship_status": "active or closed, for customers",
-    "last_activity_date": "date of the last transaction or contact",
-}
-REQUIRED_PARTY_FIELDS = ("source_id", "name")
-
 ModelT = TypeVar("ModelT", bound=BaseModel)
+CanonicalName = Literal["party", "facility", "account", "interaction", "none"]
+ColumnName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+TableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FileEntity(_Strict):
-    """One kind of export a source drops as files, mapped to canonical party fields."""
+class _Entity(_Strict):
+    """What every entity declares: the canonical entity it feeds and how its columns map."""
+
+    canonical: CanonicalName
+    mapping: dict[str, str] = Field(default_factory=dict, description="canonical field: source column")
+
+    @model_validator(mode="after")
+    def _mapping_fits_canonical_entity(self) -> _Entity:
+        if self.canonical == "none":
+            if self.mapping:
+                raise ValueError("an entity with canonical: none is only landed, so it takes no mapping")
+            return self
+        entity = ENTITIES[self.canonical]
+        unknown = sorted(set(self.mapping) - set(entity.field_names))
+        if unknown:
+            raise ValueError(f"mapping: unknown {self.canonical} field(s) {unknown}; known: {list(entity.field_names)}")
+        missing = [name for name in entity.required if name not in self.mapping]
+        if missing:
+            raise ValueError(f"mapping: required {self.canonical} field(s) {missing} are not mapped")
+        return self
+
+
+class FileEntity(_Entity):
+    """One kind of export a source drops as files."""
 
     path: str = Field(description="glob, relative to the silos directory")
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "jsonl"] = "csv"
     encoding: str = "utf-8"
     delimiter: str = Field(",", min_length=1, max_length=1)
-    canonical: Literal["party"] = "party"
-    relationship: Literal["customer", "lead"]
-    mapping: dict[str, str]
 
     @field_validator("encoding")
     @classmethod
@@ -67,30 +79,59 @@ class FileEntity(_Strict):
             raise ValueError(f"unknown encoding {value!r}") from exc
         return value
 
-    @field_validator("mapping")
-    @classmethod
-    def _canonical_fields(cls, mapping: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(mapping) - set(PARTY_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown canonical field(s) {unknown}; known: {sorted(PARTY_FIELDS)}")
-        missing = [field for field in REQUIRED_PARTY_FIELDS if field not in mapping]
-        if missing:
-            raise ValueError(f"required canonical field(s) {missing} are not mapped")
-        return mapping
+
+class SqlEntity(_Entity):
+    """One table of a source database, read incrementally by cursor column and key."""
+
+    table: TableName
+    key: ColumnName = Field(description="primary key; breaks ties between rows with the same cursor value")
+    cursor: ColumnName = Field(description="a column that grows when a row is inserted or changed, e.g. updated_at")
+    batch_rows: PositiveInt = Field(50_000, description="rows per batch; each batch commits with its watermark")
 
 
-class Source(_Strict):
-    """A department system and the entities it delivers."""
+class FileSource(_Strict):
+    """A department that drops files in a folder."""
 
     kind: Literal["files"]
     description: str = ""
     entities: dict[Identifier, FileEntity] = Field(min_length=1)
 
 
+class SqlSource(_Strict):
+    """A department system whose database the platform reads."""
+
+    kind: Literal["sql"]
+    description: str = ""
+    default_url: str | None = Field(
+        None,
+        description="used when neither C360_SOURCE_<NAME>_URL nor the Airflow connection c360_source_<name> is set; "
+        "sqlite paths are relative to the silos directory; never holds a password",
+    )
+    entities: dict[Identifier, SqlEntity] = Field(min_length=1)
+
+    @field_validator("default_url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and re.search(r"://[^/@]*:[^/@]*@", value):
+            raise ValueError("must not hold a password; put the URL in C360_SOURCE_<NAME>_URL or an Airflow connection")
+        return value
+
+
+Source = Annotated[FileSource | SqlSource, Field(discriminator="kind")]
+
+
 class SourcesConfig(_Strict):
     """``config/sources.yml``: every department system the platform reads."""
 
     sources: dict[Identifier, Source] = Field(min_length=1)
+
+    def entities(self) -> list[tuple[str, str, FileEntity | SqlEntity]]:
+        """Every (source, entity, configuration), in file order."""
+        return [
+            (name, entity_name, entity)
+            for name, source in self.sources.items()
+            for entity_name, entity in source.entities.items()
+        ]
 
 
 class Survivorship(_Strict):

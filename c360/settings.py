@@ -28,6 +28,8 @@ class Settings(BaseModel):
     silos_dir: Path = DEFAULT_SILOS_DIR
     as_of: dt.date | None = None
     """The business date segments are computed for; today (UTC) when unset."""
+    source_urls: dict[str, str] = {}
+    """Database URLs of SQL sources by source name, e.g. from Airflow connections."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -44,6 +46,10 @@ class Settings(BaseModel):
                 values[field] = os.environ[variable]
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls.model_validate(values)
+
+    def source_url(self, source: str) -> str | None:
+        """A SQL source's URL: given explicitly, else from ``C360_SOURCE_<NAME>_URL``."""
+        return self.source_urls.get(source) or os.environ.get(f"C360_SOURCE_{source.upper()}_URL")
 
     @property
     def business_date(self) -> dt.date:

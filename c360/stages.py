@@ -57,7 +57,7 @@ def extract(settings: Settings, source: str) -> StageResult:
 
     source_config = configured_source(settings, source)
     with open_warehouse(settings) as warehouse:
-        results = extract_source(warehouse, source, source_config, settings.silos_dir)
+        results = extract_source(warehouse, source, source_config, settings.silos_dir, settings.source_url(source))
     landed = sum(len(result.batch_ids) for result in results)
     skipped = sum(result.items_skipped for result in results)
     return StageResult(

@@ -73,14 +73,14 @@ def ensure_raw_table(warehouse: Warehouse, conn: Connection, source: str, entity
 
 def rows_to_arrow(
     columns: Sequence[str],
-    rows: Sequence[tuple[int, Sequence[str]]],
+    rows: Sequence[tuple[int | None, Sequence[str | None]]],
     *,
     batch_id: str,
     source_file: str | None,
     extracted_at: dt.datetime,
 ) -> pa.Table:
     """An all-text Arrow table of source rows plus lineage; identifiers never become numbers."""
-    by_column: dict[str, list[str]] = {column: [] for column in columns}
+    by_column: dict[str, list[str | None]] = {column: [] for column in columns}
     hashes = []
     for _, values in rows:
         for column, value in zip(columns, values, strict=True):
@@ -98,9 +98,13 @@ def rows_to_arrow(
     return pa.table({**lineage, **source_columns})
 
 
-def row_hash(values: Sequence[str]) -> str:
-    """A content hash of one row, stable across runs, for spotting exact re-deliveries."""
-    return hashlib.sha256("\x1f".join(values).encode("utf-8")).hexdigest()[:32]
+def row_hash(values: Sequence[str | None]) -> str:
+    """A content hash of one row, stable across runs, for spotting exact re-deliveries.
+
+    A missing value hashes differently from an empty string.
+    """
+    text = "\x1f".join("\x00" if value is None else value for value in values)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def quarantine_unparsed(
@@ -134,6 +138,45 @@ def quarantine_unparsed(
             }
         ),
     )
+
+
+def count_batch_rows(conn: Connection, table: str, batch_id: str) -> int:
+    """Rows of the batch actually in the raw table, counted back rather than assumed."""
+    return conn.execute(
+        sa.text(f"SELECT COUNT(*) FROM {table} WHERE _batch_id = :batch_id"), {"batch_id": batch_id}
+    ).scalar_one()
+
+
+def quarantine_redeliveries(
+    conn: Connection, table: str, *, source: str, entity: str, batch_id: str, at: dt.datetime
+) -> int:
+    """Move exact repeats of a row within the batch (same content hash) to quarantine; returns how many.
+
+    The first occurrence stays; each repeat is recorded with its line and the line it repeats.
+    """
+    firsts = (
+        f"SELECT _row_hash, MIN(_source_line) AS first_line FROM {table} WHERE _batch_id = :batch_id GROUP BY _row_hash"
+    )
+    repeats = conn.execute(
+        sa.text(
+            "INSERT INTO quarantine.unparsed_row"
+            " (source, entity, batch_id, source_file, source_line, reason, raw_text, quarantined_at) "
+            f"SELECT :source, :entity, :batch_id, r._source_file, r._source_line, "
+            f"'exact re-delivery of line ' || CAST(f.first_line AS VARCHAR), NULL, :at "
+            f"FROM {table} AS r JOIN ({firsts}) AS f ON f._row_hash = r._row_hash "
+            "WHERE r._batch_id = :batch_id AND r._source_line > f.first_line"
+        ),
+        {"source": source, "entity": entity, "batch_id": batch_id, "at": at},
+    ).rowcount
+    if repeats:
+        conn.execute(
+            sa.text(
+                f"DELETE FROM {table} WHERE _batch_id = :batch_id AND _source_line NOT IN "
+                f"(SELECT first_line FROM ({firsts}) AS f)"
+            ),
+            {"batch_id": batch_id},
+        )
+    return repeats
 
 
 def record_batch(

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Connection
 
+from c360.canonical import INVALID_SUFFIX
 from expectations.validate import QUARANTINE_SEVERITY, ROW_ID, ValidationOutcome
 from warehouse import Warehouse, table_name
 
@@ -42,7 +43,7 @@ def quarantine_failures(
                 "source_file": _text(row.get("source_file")),
                 "source_line": None if pd.isna(row.get("source_line")) else int(row["source_line"]),
                 "expectation": failure.expectation,
-                "column_name": failure.column,
+                "column_name": failure.column.removesuffix(INVALID_SUFFIX) if failure.column else None,
                 "failed_value": _text(failure.value),
                 "severity": failure.severity,
                 "reason": failure.reason,

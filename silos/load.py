@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from c360.errors import C360Error
+from connectors.sql import driver_url
 from silos.schema import DATABASES
 from warehouse.base import mask_password
 
@@ -46,21 +47,6 @@ def load_silo(silos_dir: Path, silo: str, url: str) -> dict[str, int]:
     finally:
         engine.dispose()
     return counts
-
-
-def driver_url(url: str) -> str:
-    """The URL with the driver this project installs: PyMySQL for MariaDB/MySQL, psycopg2 for Postgres."""
-    scheme, rest = url.split("://", 1)
-    return (
-        {
-            "mysql": "mysql+pymysql",
-            "mariadb": "mysql+pymysql",
-            "postgresql": "postgresql+psycopg2",
-            "postgres": "postgresql+psycopg2",
-        }.get(scheme, scheme)
-        + "://"
-        + rest
-    )
 
 
 def _copy_table(source: sqlite3.Connection, conn: sa.Connection, table: sa.Table) -> int:

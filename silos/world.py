@@ -220,7 +220,7 @@ def _individual(seed: int, index: int, rng: random.Random) -> TrueCustomer:
     sole_proprietor = rng.random() < 0.55
     birth = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 45))
     body = f"{city.region_code}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    resident_id = body + ric.calc_check_digit(body)
+    resident_id = body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
     if sole_proprietor:
         shop = rng.choice(("便利店", "餐馆", "五金店", "服装店", "维修部", "茶叶店"))
         name = f"{city.city}{rng.choice(city.districts)}{person}{shop}"

@@ -17,11 +17,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from c360.sample import SAMPLE_AS_OF, write_sample_silos
 from c360.settings import PROJECT_ROOT, Settings
+from connectors.sql import driver_url
+from silos.generate import generate_silos
+from silos.world import AS_OF
 
 PG_ADMIN_URL = os.environ.get("C360_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("C360_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/mysql")
 BACKENDS = ("duckdb", "postgres")
+SAMPLE_CUSTOMERS = 300
+SAMPLE_SEED = 7
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,20 +45,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 
-def _admin_engine() -> sa.Engine:
-    url = "postgresql+psycopg2://" + PG_ADMIN_URL.split("://", 1)[1]
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
-
-
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[sa.Engine]:
-    """A connection to the Postgres server used to create and drop test databases."""
-    engine = _admin_engine()
+def _server(url: str, name: str) -> Iterator[sa.Engine]:
+    """An admin connection to a database server; unreachable fails in CI and skips elsewhere."""
+    engine = sa.create_engine(driver_url(url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
-        message = f"Postgres at {PG_ADMIN_URL} is unreachable: {str(exc.orig).strip()}"
+        message = f"{name} at {url} is unreachable: {str(exc.orig).strip()}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -61,15 +60,46 @@ def postgres_admin() -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    """The Postgres server that test databases are created on."""
+    yield from _server(PG_ADMIN_URL, "Postgres")
+
+
+@pytest.fixture(scope="session")
+def mariadb_admin() -> Iterator[sa.Engine]:
+    """The MariaDB server that test databases are created on."""
+    yield from _server(MARIADB_ADMIN_URL, "MariaDB")
+
+
+def _scratch_database(admin: sa.Engine, admin_url: str, create: str, drop: str) -> Iterator[str]:
+    name = f"c360_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(create.format(name=name)))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(drop.format(name=name)))
+
+
 @pytest.fixture
 def postgres_url(postgres_admin: sa.Engine) -> Iterator[str]:
     """A fresh, uniquely named Postgres database, dropped after the test."""
-    name = f"c360_test_{uuid.uuid4().hex[:12]}"
-    with postgres_admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with postgres_admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from _scratch_database(
+        postgres_admin, PG_ADMIN_URL, 'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    )
+
+
+@pytest.fixture
+def mariadb_url(mariadb_admin: sa.Engine) -> Iterator[str]:
+    """A fresh, uniquely named MariaDB database, dropped after the test."""
+    yield from _scratch_database(
+        mariadb_admin,
+        MARIADB_ADMIN_URL,
+        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        "DROP DATABASE IF EXISTS `{name}`",
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,15 +110,21 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def silos_dir(tmp_path: Path) -> Path:
-    """The sample department exports, freshly written."""
-    directory = tmp_path / "silos"
-    write_sample_silos(directory)
+@pytest.fixture(scope="session")
+def generated_silos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample bank's silos, generated once per test session; tests copy before changing them."""
+    directory = tmp_path_factory.mktemp("generated") / "silos"
+    generate_silos(directory, SAMPLE_CUSTOMERS, SAMPLE_SEED)
     return directory
+
+
+@pytest.fixture
+def silos_dir(generated_silos: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample silos that the test may change."""
+    return Path(shutil.copytree(generated_silos, tmp_path / "silos"))
 
 
 @pytest.fixture
 def settings(warehouse_url: str, silos_dir: Path) -> Settings:
     """Settings for a pipeline run over the sample silos on the test warehouse."""
-    return Settings(warehouse_url=warehouse_url, silos_dir=silos_dir, as_of=SAMPLE_AS_OF)
+    return Settings(warehouse_url=warehouse_url, silos_dir=silos_dir, as_of=AS_OF)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,50 +21,79 @@ def config_dir(tmp_path: Path) -> Path:
     return directory
 
 
-def _edit(path: Path, change) -> None:
+def _edit(path: Path, change: Callable[[dict], object]) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(document)
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
 
 
+def _contacts(document: dict) -> dict:
+    return document["sources"]["crm"]["entities"]["contacts"]
+
+
 def test_shipped_configuration_is_valid() -> None:
     config = load_config(PROJECT_ROOT / "config")
-    assert set(config.sources.sources) == {"loan_origination", "crm"}
-    assert config.sources.sources["crm"].entities["contacts"].mapping["name"] == "客户名称"
+    assert set(config.sources.sources) == {"loan_origination", "core_banking", "crm", "risk"}
+    assert {entity.canonical for _, _, entity in config.sources.entities()} == {
+        "party", "facility", "account", "interaction", "none",
+    }  # fmt: skip
 
 
 def test_unknown_canonical_field_names_its_key(config_dir: Path) -> None:
-    _edit(
-        config_dir / "sources.yml",
-        lambda doc: doc["sources"]["crm"]["entities"]["contacts"]["mapping"].update(nickname="昵称"),
-    )
-    with pytest.raises(ConfigError, match=r"sources\.yml: sources\.crm\.entities\.contacts\.mapping: .*'nickname'"):
+    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["mapping"].update(nickname="昵称"))
+    with pytest.raises(ConfigError, match=r"sources\.yml: sources\.crm\.files\.entities\.contacts: .*'nickname'"):
         load_config(config_dir)
 
 
 def test_unmapped_required_field_is_refused(config_dir: Path) -> None:
-    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"]["mapping"].pop("name"))
-    with pytest.raises(ConfigError, match=r"contacts\.mapping: .*\['name'\] are not mapped"):
+    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["mapping"].pop("name"))
+    with pytest.raises(ConfigError, match=r"contacts: .*required party field\(s\) \['name'\] are not mapped"):
         load_config(config_dir)
 
 
 def test_unknown_encoding_is_refused(config_dir: Path) -> None:
-    _edit(
-        config_dir / "sources.yml", lambda doc: doc["sources"]["crm"]["entities"]["contacts"].update(encoding="klingon")
-    )
+    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc).update(encoding="klingon"))
     with pytest.raises(ConfigError, match=r"contacts\.encoding: .*unknown encoding 'klingon'"):
         load_config(config_dir)
 
 
 def test_misspelt_key_is_refused(config_dir: Path) -> None:
-    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"].update(knid="files"))
-    with pytest.raises(ConfigError, match=r"sources\.crm\.knid: Extra inputs are not permitted"):
+    _edit(
+        config_dir / "sources.yml",
+        lambda doc: doc["sources"]["loan_origination"]["entities"]["borrowers"].update(cursr="x"),
+    )
+    with pytest.raises(ConfigError, match=r"sources\.loan_origination\.sql\.entities\.borrowers\.cursr: Extra inputs"):
+        load_config(config_dir)
+
+
+def test_unknown_source_kind_is_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"].update(kind="ftp"))
+    with pytest.raises(ConfigError, match=r"sources\.crm: Input tag 'ftp' .* does not match any of the expected tags"):
+        load_config(config_dir)
+
+
+def test_a_password_in_a_default_url_is_refused(config_dir: Path) -> None:
+    _edit(
+        config_dir / "sources.yml",
+        lambda doc: doc["sources"]["core_banking"].update(default_url="postgresql://core:hunter2@db/core"),
+    )
+    with pytest.raises(ConfigError, match=r"core_banking\.sql\.default_url: .*must not hold a password") as caught:
+        load_config(config_dir)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_table_and_column_names_must_be_plain_identifiers(config_dir: Path) -> None:
+    _edit(
+        config_dir / "sources.yml",
+        lambda doc: doc["sources"]["loan_origination"]["entities"]["borrowers"].update(table="borrower; DROP TABLE x"),
+    )
+    with pytest.raises(ConfigError, match=r"borrowers\.table: String should match pattern"):
         load_config(config_dir)
 
 
 def test_source_name_must_be_a_safe_identifier(config_dir: Path) -> None:
-    _edit(config_dir / "sources.yml", lambda doc: doc["sources"].update({"Bad-Name; DROP": doc["sources"]["crm"]}))
-    with pytest.raises(ConfigError, match=r"sources\.Bad-Name; DROP"):
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"].update({"Bad-Name": doc["sources"]["crm"]}))
+    with pytest.raises(ConfigError, match=r"sources\.Bad-Name"):
         load_config(config_dir)
 
 

@@ -27,8 +27,17 @@ def _entity(encoding: str = "gb18030") -> FileEntity:
     return FileEntity(
         path="drop/*.csv",
         encoding=encoding,
-        relationship="customer",
+        canonical="party",
         mapping={"source_id": "客户编号", "name": "客户名称", "uscc": "统一社会信用代码"},
+    )
+
+
+def _jsonl_entity() -> FileEntity:
+    return FileEntity(
+        path="drop/*.jsonl",
+        format="jsonl",
+        canonical="party",
+        mapping={"source_id": "id", "name": "company", "uscc": "credit_code"},
     )
 
 
@@ -166,3 +175,38 @@ def test_new_columns_in_a_later_file_are_added(warehouse: Warehouse, tmp_path: P
 def test_no_matching_file_is_an_error_naming_the_glob(warehouse: Warehouse, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"crm\.contacts: no file matches 'drop/\*\.csv'"):
         extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
+
+
+def test_exact_repeats_within_a_file_are_quarantined_once_landed(warehouse: Warehouse, tmp_path: Path) -> None:
+    row = "C001,北京华信科技有限公司,911101050000000001\n"
+    _write(tmp_path, "a.csv", HEADER + row + "C002,上海远航物流有限公司,913101150000000002\n" + row)
+    result = extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
+    assert (result.rows_read, result.rows_landed, result.rows_unparsed) == (3, 2, 1)
+    quarantined = warehouse.fetch_all("SELECT source_line, reason FROM quarantine.unparsed_row")
+    assert [tuple(row) for row in quarantined] == [(4, "exact re-delivery of line 2")]
+
+
+def test_json_lines_land_with_missing_keys_as_nulls_and_bad_lines_quarantined(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    lines = [
+        '{"id": "CRM-1", "company": "深圳鼎盛能源有限公司", "credit_code": "914403050000000001", "score": 7}',
+        '{"id": "CRM-2", "company": "Norvex (Shanghai) Trading Co., Ltd."}',
+        "{not json",
+        '["an", "array"]',
+    ]
+    path = tmp_path / "drop" / "contacts.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = extract_files(warehouse, "crm", "contacts", _jsonl_entity(), tmp_path)
+    assert (result.rows_read, result.rows_landed, result.rows_unparsed) == (4, 2, 2)
+    rows = warehouse.fetch_all(
+        "SELECT id, company, credit_code, score, _source_line FROM raw.crm__contacts ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        ("CRM-1", "深圳鼎盛能源有限公司", "914403050000000001", "7", 1),
+        ("CRM-2", "Norvex (Shanghai) Trading Co., Ltd.", None, None, 2),
+    ]
+    reasons = warehouse.fetch_all("SELECT source_line, reason FROM quarantine.unparsed_row ORDER BY source_line")
+    assert [row[0] for row in reasons] == [3, 4]
+    assert reasons[0][1].startswith("not valid JSON") and reasons[1][1] == "a JSON value that is not an object"

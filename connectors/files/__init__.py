@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from c360.config import FileEntity
 from c360.errors import SourceError
-from connectors.files._csv import read_chunks, read_header
-from connectors.landing import ExtractResult, ensure_raw_table, quarantine_unparsed, record_batch, rows_to_arrow
+from connectors.files._csv import CsvChunk, read_chunks, read_header
+from connectors.files._jsonl import read_chunks as read_jsonl_chunks
+from connectors.landing import (
+    ExtractResult,
+    count_batch_rows,
+    ensure_raw_table,
+    quarantine_redeliveries,
+    quarantine_unparsed,
+    record_batch,
+    rows_to_arrow,
+)
 from warehouse import Warehouse
 
 CHUNK_ROWS = 50_000
@@ -61,21 +69,15 @@ def _already_landed(warehouse: Warehouse, source: str, entity: str, digest: str)
 def _land_file(
     warehouse: Warehouse, source: str, entity: str, config: FileEntity, path: Path, digest: str
 ) -> tuple[str, int, int, int]:
-    header = read_header(path, config.encoding, config.delimiter)
-    missing = sorted(set(config.mapping.values()) - set(header))
-    if missing:
-        raise SourceError(
-            f"{path}: column(s) {missing} named in sources.yml ({source}.entities.{entity}.mapping) "
-            f"are not in the file's header {header}"
-        )
     batch_id = f"{source}.{entity}.{digest[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
     read = unparsed = 0
     with warehouse.transaction() as conn:
-        table = ensure_raw_table(warehouse, conn, source, entity, header)
-        for chunk in read_chunks(path, config.encoding, config.delimiter, CHUNK_ROWS):
+        table = None
+        for columns, chunk in _chunks(source, entity, config, path):
+            table = ensure_raw_table(warehouse, conn, source, entity, columns)
             data = rows_to_arrow(
-                header, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at
+                columns, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at
             )
             warehouse.bulk_insert(conn, table, data)
             quarantine_unparsed(
@@ -90,7 +92,12 @@ def _land_file(
             )
             read += len(chunk)
             unparsed += len(chunk.unparsed)
-        landed = _count_batch_rows(conn, table, batch_id)
+        if table is None:
+            table = ensure_raw_table(warehouse, conn, source, entity, list(config.mapping.values()))
+        unparsed += quarantine_redeliveries(
+            conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at
+        )
+        landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn,
             batch_id=batch_id,
@@ -106,8 +113,17 @@ def _land_file(
     return batch_id, read, landed, unparsed
 
 
-def _count_batch_rows(conn: sa.Connection, table: str, batch_id: str) -> int:
-    """Rows of the batch actually in the raw table, counted back rather than assumed."""
-    return conn.execute(
-        sa.text(f"SELECT COUNT(*) FROM {table} WHERE _batch_id = :batch_id"), {"batch_id": batch_id}
-    ).scalar_one()
+def _chunks(source: str, entity: str, config: FileEntity, path: Path) -> Iterator[tuple[list[str], CsvChunk]]:
+    """(columns, chunk) pairs from a file of the entity's format."""
+    if config.format == "jsonl":
+        yield from read_jsonl_chunks(path, config.encoding, list(config.mapping.values()), CHUNK_ROWS)
+        return
+    header = read_header(path, config.encoding, config.delimiter)
+    missing = sorted(set(config.mapping.values()) - set(header))
+    if missing:
+        raise SourceError(
+            f"{path}: column(s) {missing} named in sources.yml ({source}.entities.{entity}.mapping) "
+            f"are not in the file's header {header}"
+        )
+    for chunk in read_chunks(path, config.encoding, config.delimiter, CHUNK_ROWS):
+        yield header, chunk

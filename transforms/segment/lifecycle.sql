@@ -1,8 +1,29 @@
+-- Every fact that tells whether a customer is in a relationship with the bank: facilities,
+-- accounts and interactions, each tied to its golden customer through the party it names.
+DROP TABLE IF EXISTS _customer_fact;
+CREATE TEMPORARY TABLE _customer_fact AS
+SELECT x.customer_id, 'facility' AS fact,
+    CASE WHEN f.status = 'active' THEN 1 ELSE 0 END AS active,
+    CASE WHEN f.status = 'active' THEN NULL ELSE COALESCE(f.maturity_date, f.start_date) END AS activity_date
+FROM staging.facility AS f
+JOIN core.customer_xref AS x ON x.source_system = f.source_system AND x.source_id = f.party_id
+UNION ALL
+SELECT x.customer_id, 'account',
+    CASE WHEN a.status = 'active' THEN 1 ELSE 0 END,
+    CASE WHEN a.status = 'active' THEN NULL ELSE COALESCE(a.closed_on, a.opened_on) END
+FROM staging.account AS a
+JOIN core.customer_xref AS x ON x.source_system = a.source_system AND x.source_id = a.party_id
+UNION ALL
+SELECT x.customer_id, 'interaction', 0, i.interaction_date
+FROM staging.interaction AS i
+JOIN core.customer_xref AS x ON x.source_system = i.source_system AND x.source_id = i.party_id;
+
 -- Rebuild mart.customer_360 with each golden customer's lifecycle and the reason for it.
 DELETE FROM mart.customer_360;
 INSERT INTO mart.customer_360 (
     customer_id, customer_name, uscc, phone_masked, industry_code, source_systems, record_count,
-    lifecycle, lifecycle_reason, last_activity_date, segment_rules_version, as_of_date, refreshed_at
+    facilities_active, accounts_active, lifecycle, lifecycle_reason, last_activity_date,
+    segment_rules_version, as_of_date, refreshed_at
 )
 SELECT
     c.customer_id,
@@ -16,21 +37,24 @@ SELECT
     c.industry_code,
     c.source_systems,
     c.record_count,
+    COALESCE(f.facilities_active, 0),
+    COALESCE(f.accounts_active, 0),
     CASE
-        WHEN f.customer_records = 0 THEN 'prospect'
-        WHEN f.active_records > 0 OR f.last_activity_date >= :churn_cutoff THEN 'existing'
+        WHEN COALESCE(f.relationships, 0) = 0 THEN 'prospect'
+        WHEN f.facilities_active + f.accounts_active > 0 OR f.last_activity_date >= :churn_cutoff THEN 'existing'
         ELSE 'churned'
     END,
     CASE
-        WHEN f.customer_records = 0 THEN
-            'prospect: known only as a lead in ' || c.source_systems || ', never as a customer'
-        WHEN f.active_records > 0 THEN
-            'existing: ' || CAST(f.active_records AS VARCHAR) || ' active customer record(s)'
+        WHEN COALESCE(f.relationships, 0) = 0 THEN
+            'prospect: no facility or account in any system; known from ' || c.source_systems
+        WHEN f.facilities_active + f.accounts_active > 0 THEN
+            'existing: ' || CAST(f.facilities_active AS VARCHAR) || ' active facility(ies) and '
+            || CAST(f.accounts_active AS VARCHAR) || ' active account(s)'
         WHEN f.last_activity_date >= :churn_cutoff THEN
             'existing: nothing active, but last activity ' || CAST(f.last_activity_date AS VARCHAR)
             || ' is within ' || :churn_after_days || ' days of ' || :as_of_text
         ELSE
-            'churned: all ' || CAST(f.customer_records AS VARCHAR) || ' customer record(s) closed and last activity '
+            'churned: all ' || CAST(f.relationships AS VARCHAR) || ' facility(ies) and account(s) closed; last activity '
             || COALESCE(CAST(f.last_activity_date AS VARCHAR), 'unknown')
             || ' is more than ' || :churn_after_days || ' days before ' || :as_of_text
     END,
@@ -39,14 +63,15 @@ SELECT
     :as_of,
     :refreshed_at
 FROM core.customer AS c
-JOIN (
+LEFT JOIN (
     SELECT
-        x.customer_id,
-        SUM(CASE WHEN p.relationship = 'customer' THEN 1 ELSE 0 END) AS customer_records,
-        SUM(CASE WHEN p.relationship = 'customer' AND p.relationship_status = 'active' THEN 1 ELSE 0 END) AS active_records,
-        MAX(p.last_activity_date) AS last_activity_date
-    FROM core.customer_xref AS x
-    JOIN staging.party AS p
-        ON p.source_system = x.source_system AND p.source_entity = x.source_entity AND p.source_id = x.source_id
-    GROUP BY x.customer_id
+        customer_id,
+        SUM(CASE WHEN fact IN ('facility', 'account') THEN 1 ELSE 0 END) AS relationships,
+        SUM(CASE WHEN fact = 'facility' THEN active ELSE 0 END) AS facilities_active,
+        SUM(CASE WHEN fact = 'account' THEN active ELSE 0 END) AS accounts_active,
+        MAX(CASE WHEN activity_date <= :as_of THEN activity_date END) AS last_activity_date
+    FROM _customer_fact
+    GROUP BY customer_id
 ) AS f ON f.customer_id = c.customer_id;
+
+DROP TABLE _customer_fact;

@@ -53,7 +53,21 @@ CREATE TABLE quarantine.unparsed_row (
     quarantined_at TIMESTAMPTZ NOT NULL
 );
 
--- Canonical party records: every source's companies and people in one shape.
+-- Where each SQL source entity's incremental extract has got to: the last cursor value
+-- and key landed. Updated in the same transaction as the batch it covers.
+CREATE TABLE meta.source_state (
+    source TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    cursor_value TEXT NOT NULL,
+    key_value TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, entity)
+);
+
+-- Canonical records, one table per canonical entity (see c360/canonical.py), each row
+-- naming the batch, file and line it came from. Failing rows go to quarantine.<entity>
+-- instead: one row per failed expectation.
 CREATE TABLE staging.party (
     source_system TEXT NOT NULL,
     source_entity TEXT NOT NULL,
@@ -61,22 +75,120 @@ CREATE TABLE staging.party (
     batch_id TEXT NOT NULL,
     source_file TEXT,
     source_line BIGINT,
-    relationship TEXT NOT NULL,
+    extracted_at TIMESTAMPTZ NOT NULL,
     name TEXT NOT NULL,
     name_original TEXT NOT NULL,
     uscc TEXT,
     uscc_valid BOOLEAN NOT NULL,
+    resident_id TEXT,
+    resident_id_valid BOOLEAN NOT NULL,
+    legal_representative TEXT,
     phone TEXT,
+    email TEXT,
     address TEXT,
     industry_code TEXT,
-    relationship_status TEXT,
-    last_activity_date DATE,
-    extracted_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (source_system, source_entity, source_id)
 );
 
--- Party rows that failed an expectation: one row per failed expectation.
+CREATE TABLE staging.facility (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_file TEXT,
+    source_line BIGINT,
+    extracted_at TIMESTAMPTZ NOT NULL,
+    party_id TEXT NOT NULL,
+    product TEXT,
+    amount DECIMAL(18, 2),
+    currency TEXT,
+    start_date DATE,
+    maturity_date DATE,
+    status TEXT NOT NULL,
+    PRIMARY KEY (source_system, source_entity, source_id)
+);
+
+CREATE TABLE staging.account (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_file TEXT,
+    source_line BIGINT,
+    extracted_at TIMESTAMPTZ NOT NULL,
+    party_id TEXT NOT NULL,
+    product TEXT,
+    balance DECIMAL(18, 2),
+    currency TEXT,
+    opened_on DATE,
+    closed_on DATE,
+    status TEXT NOT NULL,
+    PRIMARY KEY (source_system, source_entity, source_id)
+);
+
+CREATE TABLE staging.interaction (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_file TEXT,
+    source_line BIGINT,
+    extracted_at TIMESTAMPTZ NOT NULL,
+    party_id TEXT NOT NULL,
+    interaction_date DATE NOT NULL,
+    interaction_type TEXT,
+    PRIMARY KEY (source_system, source_entity, source_id)
+);
+
 CREATE TABLE quarantine.party (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_id TEXT,
+    source_file TEXT,
+    source_line BIGINT,
+    expectation TEXT NOT NULL,
+    column_name TEXT,
+    failed_value TEXT,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE quarantine.facility (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_id TEXT,
+    source_file TEXT,
+    source_line BIGINT,
+    expectation TEXT NOT NULL,
+    column_name TEXT,
+    failed_value TEXT,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE quarantine.account (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_id TEXT,
+    source_file TEXT,
+    source_line BIGINT,
+    expectation TEXT NOT NULL,
+    column_name TEXT,
+    failed_value TEXT,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE quarantine.interaction (
     source_system TEXT NOT NULL,
     source_entity TEXT NOT NULL,
     batch_id TEXT NOT NULL,
@@ -138,6 +250,8 @@ CREATE TABLE mart.customer_360 (
     industry_code TEXT,
     source_systems TEXT NOT NULL,
     record_count INTEGER NOT NULL,
+    facilities_active INTEGER NOT NULL,
+    accounts_active INTEGER NOT NULL,
     lifecycle TEXT NOT NULL,
     lifecycle_reason TEXT NOT NULL,
     last_activity_date DATE,

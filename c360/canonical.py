@@ -1,0 +1,117 @@
+"""The canonical entities every source is mapped onto, and their fields.
+
+``config/sources.yml`` maps source columns to these fields; standardization cleans values
+by each field's kind; the warehouse's ``staging.<entity>`` tables hold them (a test
+keeps the migrations and this registry in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+INVALID_SUFFIX = "__invalid"
+"""Beside a date or decimal field, the value as it came when it did not parse."""
+
+FieldKind = Literal["key", "text", "name", "code", "phone", "email", "date", "decimal", "status"]
+
+
+@dataclass(frozen=True)
+class CanonicalField:
+    name: str
+    kind: FieldKind
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class CanonicalEntity:
+    """A kind of record every source is mapped onto; ``source_id`` is its key within a source entity."""
+
+    name: str
+    description: str
+    fields: tuple[CanonicalField, ...]
+    statuses: tuple[str, ...] = ()
+    """Allowed values of ``status``, when the entity has one."""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(field.name for field in self.fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(field.name for field in self.fields if field.required)
+
+    def field(self, name: str) -> CanonicalField:
+        return next(field for field in self.fields if field.name == name)
+
+
+_SOURCE_ID = CanonicalField("source_id", "key", "the record's key in its source system", required=True)
+_PARTY_ID = CanonicalField(
+    "party_id", "code", "source_id of the party the record belongs to, in the same source", required=True
+)
+
+PARTY = CanonicalEntity(
+    "party",
+    "a company or person the bank deals with, as one source knows it",
+    (
+        _SOURCE_ID,
+        CanonicalField("name", "name", "company or person name", required=True),
+        CanonicalField("uscc", "code", "unified social credit code (统一社会信用代码)"),
+        CanonicalField("resident_id", "code", "resident ID number (居民身份证号码) of an individual"),
+        CanonicalField("certificate_type", "text", "kind of certificate_number: a credit code or a resident ID"),
+        CanonicalField(
+            "certificate_number", "code", "the certificate's number, sorted into uscc or resident_id by its type"
+        ),
+        CanonicalField("legal_representative", "text", "legal representative (法定代表人) of a company"),
+        CanonicalField("phone", "phone", "phone number"),
+        CanonicalField("email", "email", "e-mail address"),
+        CanonicalField("address", "text", "registered or contact address"),
+        CanonicalField("industry_code", "code", "GB/T 4754 industry code"),
+    ),
+)
+
+FACILITY = CanonicalEntity(
+    "facility",
+    "a credit facility or loan granted to a party",
+    (
+        _SOURCE_ID,
+        _PARTY_ID,
+        CanonicalField("product", "text", "product, for example project_loan or working_capital_loan"),
+        CanonicalField("amount", "decimal", "granted amount, in currency"),
+        CanonicalField("currency", "code", "ISO 4217 currency code"),
+        CanonicalField("start_date", "date", "first day of the facility"),
+        CanonicalField("maturity_date", "date", "last day of the facility"),
+        CanonicalField("status", "status", "active, closed or written_off", required=True),
+    ),
+    statuses=("active", "closed", "written_off"),
+)
+
+ACCOUNT = CanonicalEntity(
+    "account",
+    "a deposit, current or loan account a party holds",
+    (
+        _SOURCE_ID,
+        _PARTY_ID,
+        CanonicalField("product", "text", "account product"),
+        CanonicalField("balance", "decimal", "balance, in currency"),
+        CanonicalField("currency", "code", "ISO 4217 currency code"),
+        CanonicalField("opened_on", "date", "day the account was opened"),
+        CanonicalField("closed_on", "date", "day the account was closed"),
+        CanonicalField("status", "status", "active, dormant or closed", required=True),
+    ),
+    statuses=("active", "dormant", "closed"),
+)
+
+INTERACTION = CanonicalEntity(
+    "interaction",
+    "a contact between the bank and a party: visit, call, meeting, e-mail",
+    (
+        _SOURCE_ID,
+        _PARTY_ID,
+        CanonicalField("interaction_date", "date", "day of the contact", required=True),
+        CanonicalField("interaction_type", "text", "visit, call, meeting or email"),
+    ),
+)
+
+ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION)}
