@@ -16,6 +16,8 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
 }
 WAREHOUSE_CONNECTION_ID = "c360_warehouse"
+SOURCE_CONNECTION_PREFIX = "c360_source_"
+"""A SQL source's database is the Airflow connection c360_source_<source name>, if set."""
 
 
 class Tag(enum.StrEnum):
@@ -34,13 +36,13 @@ def configured_sources() -> list[str]:
     return list(load_yaml(settings.config_dir / "sources.yml", SourcesConfig).sources)
 
 
-def warehouse_url() -> str | None:
-    """The warehouse URL from the Airflow connection, if there is one; read at run time only."""
+def connection_url(connection_id: str) -> str | None:
+    """The URL of an Airflow connection, if there is one; read at run time only, never logged."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        connection = BaseHook.get_connection(WAREHOUSE_CONNECTION_ID)
+        connection = BaseHook.get_connection(connection_id)
     except AirflowNotFoundException:
         return None
     return connection.get_uri()
@@ -51,7 +53,13 @@ def run_stage_for_task(stage: str, source: str | None, run_id: str | None) -> di
     from c360.pipeline import run_stage
     from c360.settings import Settings
 
-    settings = Settings.from_env(warehouse_url=warehouse_url() or os.environ.get("C360_WAREHOUSE"))
+    source_urls = {}
+    if source is not None and (url := connection_url(f"{SOURCE_CONNECTION_PREFIX}{source}")):
+        source_urls[source] = url
+    settings = Settings.from_env(
+        warehouse_url=connection_url(WAREHOUSE_CONNECTION_ID) or os.environ.get("C360_WAREHOUSE"),
+        source_urls=source_urls or None,
+    )
     result = run_stage(settings, stage, source, run_id)
     return {
         "rows_in": result.rows_in,

@@ -21,8 +21,23 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 
 
-def test_the_stack_has_a_warehouse_and_every_airflow_component(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"warehouse", "airflow-db", "airflow-init", *AIRFLOW_SERVICES}
+SOURCE_SERVICES = ("loan-origination-db", "core-banking-db", "crm-api")
+ONE_SHOT_SERVICES = ("airflow-init", "silos-init")
+
+
+def test_the_stack_has_a_warehouse_the_sources_and_every_airflow_component(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {
+        "warehouse",
+        "airflow-db",
+        *ONE_SHOT_SERVICES,
+        *SOURCE_SERVICES,
+        *AIRFLOW_SERVICES,
+    }
+    assert compose["services"]["loan-origination-db"]["image"].startswith("mariadb:")
+    assert compose["services"]["core-banking-db"]["image"].startswith("postgres:")
+    assert compose["services"]["crm-api"]["entrypoint"][:3] == ["c360", "silos", "serve"]
+    silos_init = " ".join(compose["services"]["silos-init"]["command"])
+    assert "c360 silos generate" in silos_init and "c360 silos load" in silos_init
     commands = {name: compose["services"][name]["command"] for name in AIRFLOW_SERVICES}
     assert commands == {
         "airflow-apiserver": "api-server",
@@ -35,7 +50,7 @@ def test_the_stack_has_a_warehouse_and_every_airflow_component(compose: dict[str
 
 def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name == "airflow-init":
+        if name in ONE_SHOT_SERVICES:
             continue
         check = service.get("healthcheck")
         assert check and check["test"] and check["interval"] and check["retries"], name
@@ -47,6 +62,7 @@ def test_airflow_waits_for_healthy_databases_and_a_migrated_metadata_db(compose:
         assert depends_on["airflow-db"]["condition"] == "service_healthy", name
         assert depends_on["warehouse"]["condition"] == "service_healthy", name
         assert depends_on["airflow-init"]["condition"] == "service_completed_successfully", name
+        assert depends_on["silos-init"]["condition"] == "service_completed_successfully", name
 
 
 def test_airflow_services_share_executor_jwt_secret_and_image(compose: dict[str, Any]) -> None:
@@ -62,7 +78,7 @@ def test_airflow_services_share_executor_jwt_secret_and_image(compose: dict[str,
 def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if "PASSWORD" in key or "SECRET" in key or key.startswith("AIRFLOW_CONN_"):
+            if any(word in key for word in ("PASSWORD", "SECRET", "TOKEN")) or key.startswith("AIRFLOW_CONN_"):
                 assert "${" in str(value), f"{name}.{key} must come from the environment"
 
 
@@ -74,6 +90,8 @@ def test_dags_config_and_file_drops_are_mounted(compose: dict[str, Any]) -> None
         assert service["environment"]["C360_CONFIG_DIR"] == "/opt/c360/config"
         assert service["environment"]["C360_SILOS_DIR"] == "/opt/c360/silos"
         assert service["environment"]["AIRFLOW_CONN_C360_WAREHOUSE"].startswith("postgresql://")
+        assert service["environment"]["AIRFLOW_CONN_C360_SOURCE_LOAN_ORIGINATION"].startswith("mysql://")
+        assert service["environment"]["AIRFLOW_CONN_C360_SOURCE_CORE_BANKING"].startswith("postgresql://")
 
 
 def _mount_target(volume: str) -> str:
@@ -86,5 +104,5 @@ def test_the_image_installs_this_project_on_the_pinned_airflow() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM apache/airflow:${AIRFLOW_VERSION}" in dockerfile
     assert 'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/c360' in dockerfile
-    for package in ("c360", "connectors", "transforms", "expectations", "warehouse", "config"):
+    for package in ("c360", "connectors", "transforms", "expectations", "warehouse", "silos", "config"):
         assert f"COPY --chown=airflow:root {package} ./{package}" in dockerfile

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from c360.sample import SAMPLE_AS_OF
 from c360.settings import PROJECT_ROOT
+from silos.world import AS_OF
 
 DAGS_DIR = PROJECT_ROOT / "dags"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "dag_graph.json"
@@ -89,7 +89,7 @@ def test_pipeline_dag_runs_end_to_end_on_postgres(
 ) -> None:
     monkeypatch.setenv("C360_WAREHOUSE", postgres_url)
     monkeypatch.setenv("C360_SILOS_DIR", str(silos_dir))
-    monkeypatch.setenv("C360_AS_OF", SAMPLE_AS_OF.isoformat())
+    monkeypatch.setenv("C360_AS_OF", AS_OF.isoformat())
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(DAGS_DIR / "c360_pipeline.py")).get_dag("c360_pipeline")
@@ -102,11 +102,9 @@ def test_pipeline_dag_runs_end_to_end_on_postgres(
         runs = conn.execute(sa.text("SELECT stage, source, status, run_id FROM meta.pipeline_run")).all()
     engine.dispose()
     assert customers > 0
+    sources = ("loan_origination", "core_banking", "crm", "risk")
     assert {(stage, source) for stage, source, _, _ in runs} == {
-        ("extract", "loan_origination"),
-        ("extract", "crm"),
-        ("standardize", "loan_origination"),
-        ("standardize", "crm"),
+        *((stage, source) for stage in ("extract", "standardize") for source in sources),
         ("resolve", ""),
         ("segment", ""),
     }
