@@ -48,6 +48,7 @@ CUSTOMER_FIELDS = (
     "segment",
     "lifecycle",
     "name",
+    "person",
     "english_name",
     "uscc",
     "resident_id",
@@ -148,7 +149,8 @@ def generate_silos(out_dir: Path, customers: int, seed: int) -> GenerationSummar
 
 def _customer_row(customer: TrueCustomer) -> list[object]:
     return [
-        customer.key, customer.kind, customer.segment, customer.lifecycle, customer.name, customer.english_name or "",
+        customer.key, customer.kind, customer.segment, customer.lifecycle, customer.name, customer.person,
+        customer.english_name or "",
         customer.uscc or "", customer.resident_id or "", customer.city.city, customer.trade.industry_code,
         customer.group_key or "", customer.group_relation or "",
     ]  # fmt: skip

@@ -34,8 +34,8 @@ GROUP_SPACING = 97
 """Every 97th customer heads a corporate group; the next three are its branch, subsidiary and second branch."""
 LOOKALIKE_SPACING = 41
 """Every 41st enterprise is a different company named almost like its neighbour (a hard negative)."""
-NAMESAKE_SPACING = 23
-"""Every 23rd individual shares a neighbour's name but not their ID number (a hard negative)."""
+NAMESAKE_SHARE = 0.25
+"""Share of high-net-worth individuals named like an earlier individual, with another ID number (a hard negative)."""
 
 _USCC_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -213,13 +213,13 @@ def _individual(seed: int, index: int, rng: random.Random) -> TrueCustomer:
     city = rng.choice(CITIES)
     trade = rng.choice(TRADES)
     person = _person_name(rng)
-    if index % NAMESAKE_SPACING == 0 and index > 0:
-        neighbour = true_customer(seed, index - 1)
-        if neighbour.kind == "individual":
-            person = neighbour.person
     sole_proprietor = rng.random() < 0.55
+    if not sole_proprietor and rng.random() < NAMESAKE_SHARE:
+        namesake = _earlier_individual(seed, index)
+        if namesake is not None:
+            person = namesake.person
     birth = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 45))
-    body = f"{city.region_code}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    body = f"{city.birth_code}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
     resident_id = body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
     if sole_proprietor:
         shop = rng.choice(("便利店", "餐馆", "五金店", "服装店", "维修部", "茶叶店"))
@@ -248,6 +248,15 @@ def _individual(seed: int, index: int, rng: random.Random) -> TrueCustomer:
         lifecycle=_lifecycle(rng),
         person=person,
     )
+
+
+def _earlier_individual(seed: int, index: int) -> TrueCustomer | None:
+    """The nearest earlier individual within a short look-back, if any."""
+    for earlier in range(index - 1, max(-1, index - 60), -1):
+        candidate = true_customer(seed, earlier)
+        if candidate.kind == "individual":
+            return candidate
+    return None
 
 
 def _make(

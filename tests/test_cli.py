@@ -32,7 +32,7 @@ def _assert_one_line_error(result: subprocess.CompletedProcess[str], *expected: 
 
 
 def test_demo_builds_the_customer_view_and_a_second_run_gives_the_same_counts(tmp_path: Path) -> None:
-    first = _c360("demo", cwd=tmp_path)
+    first = _c360("demo", "--customers", "200", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     line = _customers_line(first.stdout)
     assert int(line.split()[1]) > 0
@@ -40,7 +40,7 @@ def test_demo_builds_the_customer_view_and_a_second_run_gives_the_same_counts(tm
         [(rows,)] = conn.execute("SELECT COUNT(*) FROM mart.customer_360").fetchall()
     assert rows == int(line.split()[1])
 
-    second = _c360("demo", cwd=tmp_path)
+    second = _c360("demo", "--customers", "200", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert _customers_line(second.stdout) == line
 
@@ -58,7 +58,7 @@ def test_a_broken_configuration_is_one_line_naming_the_file_and_key(tmp_path: Pa
     result = _c360(
         "run", "--config-dir", str(config), "--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}", cwd=tmp_path
     )
-    _assert_one_line_error(result, "sources.yml", "sources.crm.kind")
+    _assert_one_line_error(result, "sources.yml", "sources.crm:", "'kind'")
 
 
 def test_an_unreachable_warehouse_is_named_without_its_password(tmp_path: Path) -> None:
@@ -68,18 +68,28 @@ def test_an_unreachable_warehouse_is_named_without_its_password(tmp_path: Path) 
 
 
 def test_a_file_that_cannot_be_read_is_named_and_nothing_is_half_written(tmp_path: Path) -> None:
-    assert _c360("demo", cwd=tmp_path).returncode == 0
-    broken = tmp_path / "demo" / "silos" / "loan_origination" / "borrowers_late.csv"
-    broken.write_bytes(b"borrower_id,\xff\xfe\n1,2\n")
-    result = _c360(
-        "run", "--silos-dir", "demo/silos", "--stage", "extract", "--source", "loan_origination", cwd=tmp_path
-    )
-    _assert_one_line_error(result, str(Path("demo/silos/loan_origination/borrowers_late.csv")), "not valid utf-8")
+    assert _c360("demo", "--customers", "50", cwd=tmp_path).returncode == 0
+    broken = tmp_path / "demo" / "silos" / "risk" / "ratings_20260701.csv"
+    broken.write_bytes(b"\x81\x30\xff,rating\n1,2\n")
+    result = _c360("run", "--stage", "extract", "--source", "risk", cwd=tmp_path)
+    _assert_one_line_error(result, str(Path("demo/silos/risk/ratings_20260701.csv")), "not valid gb18030")
     with duckdb.connect(str(tmp_path / "demo" / "warehouse.duckdb"), read_only=True) as conn:
         [(batches,)] = conn.execute(
-            "SELECT COUNT(*) FROM meta.batch WHERE source_file = 'borrowers_late.csv'"
+            "SELECT COUNT(*) FROM meta.batch WHERE source_file = 'ratings_20260701.csv'"
         ).fetchall()
     assert batches == 0
+
+
+def test_silos_generate_writes_the_bank_and_reports_counts(tmp_path: Path) -> None:
+    result = _c360("silos", "generate", "--customers", "40", "--seed", "3", "--out", "bank", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "40 customers, seed 3" in result.stdout
+    assert (tmp_path / "bank" / "loan_origination.sqlite").is_file()
+    assert (tmp_path / "bank" / "manifest" / "bad_rows.csv").is_file()
+
+
+def test_silos_load_without_a_target_is_refused(tmp_path: Path) -> None:
+    _assert_one_line_error(_c360("silos", "load", "--dir", "bank", cwd=tmp_path), "--los-url or --core-url")
 
 
 def test_an_invalid_business_date_is_refused(tmp_path: Path) -> None:
