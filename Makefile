@@ -30,6 +30,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/silos.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

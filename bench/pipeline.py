@@ -3,7 +3,8 @@
     python bench/pipeline.py                       # DuckDB at 1,000 and 10,000 customers
     python bench/pipeline.py --customers 50000 --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
-Prints seconds and rows per stage, and the process's peak resident memory. With
+Runs on the sample bank (``c360 silos generate``). Prints seconds and rows per stage,
+and the process's peak resident memory. With
 ``--postgres`` each size also runs on a scratch database created on that server and
 dropped afterwards.
 """
@@ -25,10 +26,11 @@ import sqlalchemy as sa
 
 from c360.config import load_config
 from c360.pipeline import run_stage
-from c360.sample import SAMPLE_AS_OF, write_sample_silos
 from c360.settings import Settings
 from c360.stages import PER_SOURCE_STAGES, STAGES
 from expectations.validate import load_suite
+from silos.generate import generate_silos
+from silos.world import AS_OF
 
 
 def main() -> int:
@@ -46,7 +48,7 @@ def main() -> int:
     for customers in sizes:
         with tempfile.TemporaryDirectory(prefix="c360-bench-") as scratch:
             silos = Path(scratch) / "silos"
-            write_sample_silos(silos, customers=customers)
+            generate_silos(silos, customers, seed=7)
             backends = [("duckdb", f"duckdb:///{Path(scratch) / 'warehouse.duckdb'}")]
             for name, url in backends:
                 _run(name, url, silos, customers)
@@ -59,7 +61,7 @@ def main() -> int:
 
 
 def _run(backend: str, url: str, silos: Path, customers: int) -> None:
-    settings = Settings(warehouse_url=url, silos_dir=silos, as_of=SAMPLE_AS_OF)
+    settings = Settings(warehouse_url=url, silos_dir=silos, as_of=AS_OF)
     sources = list(load_config(settings.config_dir).sources.sources)
     total = 0.0
     for stage in STAGES:

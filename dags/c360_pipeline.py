@@ -4,7 +4,8 @@
 Pulls every configured department system into the warehouse and refreshes the single
 customer view, once a day.
 
-For each source in `config/sources.yml`: **extract** lands new files in `raw.*`, then
+For each source in `config/sources.yml`: **extract** lands what is new since the last
+run in `raw.*` (changed rows of a database, new files of a file drop), then
 **standardize** cleans and validates them (failing rows go to `quarantine.*` with the
 expectation that failed). When every source is in, **resolve** rebuilds the golden
 customers in `core.customer` and `core.customer_xref`, and **segment** publishes
@@ -14,8 +15,9 @@ Each task records its counts in `meta.pipeline_run` (rows in, out, quarantined) 
 `c360 status` shows the latest. A failed source fails its own tasks; the others still
 land, and resolve waits until all of them succeed.
 
-**Warehouse:** the Airflow connection `c360_warehouse`, else the `C360_WAREHOUSE`
-environment variable. **Owner:** data platform. **On failure:** look at the task log;
+**Connections:** the warehouse is the Airflow connection `c360_warehouse` (else the
+`C360_WAREHOUSE` environment variable); a database source is `c360_source_<name>` (else
+`C360_SOURCE_<NAME>_URL`). **Owner:** data platform. **On failure:** look at the task log;
 configuration and source errors name the file and key at fault.
 """
 

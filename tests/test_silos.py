@@ -209,3 +209,17 @@ def test_the_crm_api_filters_by_update_time_and_rejects_bad_input(crm_api: str) 
     assert _get(f"{crm_api}/api/v1/contacts?page_size=0")[0] == 400
     assert _get(f"{crm_api}/api/v1/contacts?updated_since=2026-06-01")[0] == 400
     assert _get(f"{crm_api}/api/v1/accounts")[0] == 404
+
+
+def test_the_data_dictionary_describes_every_column_of_the_sql_silos() -> None:
+    from c360.settings import PROJECT_ROOT
+    from silos.schema import DATABASES
+
+    dictionary = (PROJECT_ROOT / "docs" / "silos.md").read_text(encoding="utf-8")
+    for metadata in DATABASES.values():
+        for table in metadata.sorted_tables:
+            section = dictionary.split(f"### `{table.name}`", 1)
+            assert len(section) == 2, table.name
+            body = section[1].split("###", 1)[0]
+            for column in table.columns:
+                assert f"`{column.name}`" in body, f"{table.name}.{column.name}"
