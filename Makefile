@@ -30,7 +30,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/pipeline.py
-	$(BIN)/python bench/silos.py
+	$(BIN)/python bench/sample_bank.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Benchmark: generating the sample bank, streaming to disk, at chosen sizes.
 
-    python bench/silos.py                                  # 10,000 and 100,000 customers
-    python bench/silos.py --customers 1000000
+    python bench/sample_bank.py                                  # 10,000 and 100,000 customers
+    python bench/sample_bank.py --customers 1000000
 
 Each size runs in a fresh process, so its peak resident memory is its own; the files go
 to a scratch folder that is removed afterwards. Prints seconds, customers per second,
