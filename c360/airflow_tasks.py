@@ -36,8 +36,12 @@ def configured_sources() -> list[str]:
     return list(load_yaml(settings.config_dir / "sources.yml", SourcesConfig).sources)
 
 
-def connection_url(connection_id: str) -> str | None:
-    """The URL of an Airflow connection, if there is one; read at run time only, never logged."""
+def connection_url(connection_id: str) -> tuple[str, str | None] | None:
+    """(URL, token) of an Airflow connection, if there is one; read at run time only, never logged.
+
+    A database connection's URL carries its credentials; an HTTP connection's does not,
+    and its password is the API's bearer token.
+    """
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -45,7 +49,10 @@ def connection_url(connection_id: str) -> str | None:
         connection = BaseHook.get_connection(connection_id)
     except AirflowNotFoundException:
         return None
-    return connection.get_uri()
+    if connection.conn_type in ("http", "https"):
+        port = f":{connection.port}" if connection.port else ""
+        return f"{connection.conn_type}://{connection.host}{port}", connection.password
+    return connection.get_uri(), None
 
 
 def run_stage_for_task(stage: str, source: str | None, run_id: str | None) -> dict[str, object]:
@@ -53,12 +60,16 @@ def run_stage_for_task(stage: str, source: str | None, run_id: str | None) -> di
     from c360.pipeline import run_stage
     from c360.settings import Settings
 
-    source_urls = {}
-    if source is not None and (url := connection_url(f"{SOURCE_CONNECTION_PREFIX}{source}")):
-        source_urls[source] = url
+    source_urls, source_tokens = {}, {}
+    if source is not None and (found := connection_url(f"{SOURCE_CONNECTION_PREFIX}{source}")):
+        source_urls[source] = found[0]
+        if found[1]:
+            source_tokens[source] = found[1]
+    warehouse = connection_url(WAREHOUSE_CONNECTION_ID)
     settings = Settings.from_env(
-        warehouse_url=connection_url(WAREHOUSE_CONNECTION_ID) or os.environ.get("C360_WAREHOUSE"),
+        warehouse_url=warehouse[0] if warehouse else os.environ.get("C360_WAREHOUSE"),
         source_urls=source_urls or None,
+        source_tokens=source_tokens or None,
     )
     result = run_stage(settings, stage, source, run_id)
     return {

@@ -122,6 +122,7 @@ def _demo(args: argparse.Namespace) -> int:
     from c360.pipeline import run_pipeline
     from c360.settings import DEFAULT_SILOS_DIR, DEFAULT_WAREHOUSE
     from silos.generate import generate_silos
+    from silos.serve import serving_crm
     from silos.world import AS_OF
 
     settings = _settings(args, warehouse_url=DEFAULT_WAREHOUSE, silos_dir=DEFAULT_SILOS_DIR, as_of=AS_OF)
@@ -129,7 +130,9 @@ def _demo(args: argparse.Namespace) -> int:
         raise ConfigError("--customers must be at least 1")
     generate_silos(settings.silos_dir, args.customers, seed=args.seed)
     started = time.monotonic()
-    results = run_pipeline(settings)
+    with serving_crm(settings.silos_dir) as (crm_url, crm_token):
+        with_crm = settings.model_copy(update={"source_urls": {"crm": crm_url}, "source_tokens": {"crm": crm_token}})
+        results = run_pipeline(with_crm)
     _print_results(results, settings, time.monotonic() - started)
     return 0
 

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PositiveFloat,
     PositiveInt,
     StringConstraints,
     ValidationError,
@@ -117,7 +118,81 @@ class SqlSource(_Strict):
         return value
 
 
-Source = Annotated[FileSource | SqlSource, Field(discriminator="kind")]
+class CursorPagination(_Strict):
+    """The API hands out a token for the next page (``next_cursor``); null on the last page."""
+
+    style: Literal["cursor"]
+    cursor_param: str = "cursor"
+    next_field: str = "next_cursor"
+    page_size_param: str = "page_size"
+    page_size: PositiveInt = 500
+
+
+class PagePagination(_Strict):
+    """Numbered pages from ``first_page``; a short or empty page is the last."""
+
+    style: Literal["page"]
+    page_param: str = "page"
+    first_page: int = 1
+    page_size_param: str = "page_size"
+    page_size: PositiveInt = 500
+
+
+class OffsetPagination(_Strict):
+    """Records from an offset; a short or empty page is the last."""
+
+    style: Literal["offset"]
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    page_size: PositiveInt = 500
+
+
+Pagination = Annotated[CursorPagination | PagePagination | OffsetPagination, Field(discriminator="style")]
+
+
+class Incremental(_Strict):
+    """Ask only for records changed since the latest ``field`` value already landed."""
+
+    param: str = Field(description="query parameter the API filters on, e.g. updated_since")
+    field: str = Field(description="record field holding the change time, e.g. updated_at")
+
+
+class RestEntity(_Entity):
+    """One paginated collection of a JSON API."""
+
+    path: str = Field(pattern=r"^/", description="path under the source's URL, e.g. /api/v1/contacts")
+    records: str = Field("data", description="key of the page's JSON object that holds the records")
+    pagination: Pagination
+    incremental: Incremental | None = None
+
+
+class RestSource(_Strict):
+    """A department system reached through its JSON API."""
+
+    kind: Literal["rest"]
+    description: str = ""
+    default_url: str | None = Field(
+        None,
+        description="used when neither C360_SOURCE_<NAME>_URL nor the Airflow connection c360_source_<name> is set",
+    )
+    auth: Literal["bearer", "none"] = "bearer"
+    timeout_seconds: PositiveFloat = 30.0
+    max_retry_seconds: PositiveFloat = Field(
+        300.0, description="give up once retries of one request have taken this long"
+    )
+    entities: dict[Identifier, RestEntity] = Field(min_length=1)
+
+    @field_validator("default_url")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        if value and re.search(r"://[^/@]*@", value):
+            raise ValueError(
+                "must not hold credentials; the token comes from C360_SOURCE_<NAME>_TOKEN or an Airflow connection"
+            )
+        return value
+
+
+Source = Annotated[FileSource | SqlSource | RestSource, Field(discriminator="kind")]
 
 
 class SourcesConfig(_Strict):
@@ -125,7 +200,7 @@ class SourcesConfig(_Strict):
 
     sources: dict[Identifier, Source] = Field(min_length=1)
 
-    def entities(self) -> list[tuple[str, str, FileEntity | SqlEntity]]:
+    def entities(self) -> list[tuple[str, str, FileEntity | SqlEntity | RestEntity]]:
         """Every (source, entity, configuration), in file order."""
         return [
             (name, entity_name, entity)

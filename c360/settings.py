@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = "duckdb:///demo/warehouse.duckdb"
@@ -29,7 +29,9 @@ class Settings(BaseModel):
     as_of: dt.date | None = None
     """The business date segments are computed for; today (UTC) when unset."""
     source_urls: dict[str, str] = {}
-    """Database URLs of SQL sources by source name, e.g. from Airflow connections."""
+    """URLs of database and API sources by source name, e.g. from Airflow connections."""
+    source_tokens: dict[str, str] = Field(default_factory=dict, repr=False)
+    """Bearer tokens of API sources by source name; never printed."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -48,8 +50,12 @@ class Settings(BaseModel):
         return cls.model_validate(values)
 
     def source_url(self, source: str) -> str | None:
-        """A SQL source's URL: given explicitly, else from ``C360_SOURCE_<NAME>_URL``."""
+        """A source's URL: given explicitly, else from ``C360_SOURCE_<NAME>_URL``."""
         return self.source_urls.get(source) or os.environ.get(f"C360_SOURCE_{source.upper()}_URL")
+
+    def source_token(self, source: str) -> str | None:
+        """An API source's bearer token: given explicitly, else from ``C360_SOURCE_<NAME>_TOKEN``."""
+        return self.source_tokens.get(source) or os.environ.get(f"C360_SOURCE_{source.upper()}_TOKEN")
 
     @property
     def business_date(self) -> dt.date:

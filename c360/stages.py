@@ -57,18 +57,35 @@ def extract(settings: Settings, source: str) -> StageResult:
 
     source_config = configured_source(settings, source)
     with open_warehouse(settings) as warehouse:
-        results = extract_source(warehouse, source, source_config, settings.silos_dir, settings.source_url(source))
+        results = extract_source(
+            warehouse,
+            source,
+            source_config,
+            settings.silos_dir,
+            settings.source_url(source),
+            settings.source_token(source),
+        )
     landed = sum(len(result.batch_ids) for result in results)
     skipped = sum(result.items_skipped for result in results)
+    redelivered = sum(result.rows_redelivered for result in results)
     return StageResult(
         stage="extract",
         source=source,
         rows_in=sum(result.rows_read for result in results),
         rows_out=sum(result.rows_landed for result in results),
         rows_quarantined=sum(result.rows_unparsed for result in results),
-        detail=f"{landed} new batch(es), {skipped} seen before",
+        detail=_extract_detail(landed, skipped, redelivered),
         batch_ids=[batch for result in results for batch in result.batch_ids],
     )
+
+
+def _extract_detail(batches: int, files_seen: int, redelivered: int) -> str:
+    parts = [f"{batches} new batch(es)"]
+    if files_seen:
+        parts.append(f"{files_seen} file(s) seen before")
+    if redelivered:
+        parts.append(f"{redelivered} row(s) already landed")
+    return ", ".join(parts)
 
 
 def standardize(settings: Settings, source: str) -> StageResult:

@@ -1,6 +1,6 @@
 """Connectors pull department systems into ``raw.*``, one batch per transaction.
 
-Every kind (files and SQL databases; REST later) lands through :mod:`connectors.landing`, so
+Every kind (files, SQL databases, JSON APIs) lands through :mod:`connectors.landing`, so
 lineage columns, the batch ledger and the unparsed-row quarantine behave the same.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from c360.config import Source
+from c360.errors import SourceError
 from connectors.landing import ExtractResult
 from warehouse import Warehouse
 
@@ -16,17 +17,36 @@ __all__ = ["ExtractResult", "extract_source"]
 
 
 def extract_source(
-    warehouse: Warehouse, source_name: str, source: Source, silos_dir: Path, url: str | None = None
+    warehouse: Warehouse,
+    source_name: str,
+    source: Source,
+    silos_dir: Path,
+    url: str | None = None,
+    token: str | None = None,
 ) -> list[ExtractResult]:
     """Land every entity of one source; returns one result per entity.
 
-    ``url`` is a SQL source's database URL when the environment or Airflow gives one.
+    ``url`` is a database or API source's URL and ``token`` an API's bearer token, when
+    the environment or Airflow gives them; otherwise the configuration's default URL.
     """
     if source.kind == "files":
         from connectors.files import extract_files
 
         return [
             extract_files(warehouse, source_name, entity_name, entity, silos_dir)
+            for entity_name, entity in source.entities.items()
+        ]
+    if source.kind == "rest":
+        from connectors.rest import extract_collection
+
+        base_url = url or source.default_url
+        if base_url is None:
+            raise SourceError(
+                f"{source_name}: no API URL; set C360_SOURCE_{source_name.upper()}_URL or the Airflow connection "
+                f"c360_source_{source_name}"
+            )
+        return [
+            extract_collection(warehouse, source_name, entity_name, source, entity, base_url, token)
             for entity_name, entity in source.entities.items()
         ]
     from connectors.sql import extract_table, source_url

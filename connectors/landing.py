@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ _LINEAGE_DDL = (
 
 @dataclass
 class ExtractResult:
-    """What one entity's extract did: counts add up as read = landed + unparsed."""
+    """What one entity's extract did: counts add up as read = landed + unparsed + redelivered."""
 
     source: str
     entity: str
@@ -35,6 +36,7 @@ class ExtractResult:
     rows_read: int = 0
     rows_landed: int = 0
     rows_unparsed: int = 0
+    rows_redelivered: int = 0
     items_skipped: int = 0
     """Files (or pages) already landed earlier and therefore not read again."""
 
@@ -64,6 +66,8 @@ def ensure_raw_table(warehouse: Warehouse, conn: Connection, source: str, entity
     if not existing:
         source_ddl = "".join(f", {quote_identifier(column)} TEXT" for column in columns)
         conn.exec_driver_sql(f"CREATE TABLE {qualified} ({_LINEAGE_DDL}{source_ddl})")
+        index = "row_hash_" + hashlib.sha256(table.encode()).hexdigest()[:16]
+        conn.exec_driver_sql(f"CREATE INDEX {quote_identifier(index)} ON {qualified} (_row_hash)")
     else:
         for column in columns:
             if column not in existing:
@@ -85,7 +89,7 @@ def rows_to_arrow(
     for _, values in rows:
         for column, value in zip(columns, values, strict=True):
             by_column[column].append(value)
-        hashes.append(row_hash(values))
+        hashes.append(row_hash(columns, values))
     count = len(rows)
     lineage = {
         "_batch_id": pa.array([batch_id] * count, pa.string()),
@@ -98,13 +102,36 @@ def rows_to_arrow(
     return pa.table({**lineage, **source_columns})
 
 
-def row_hash(values: Sequence[str | None]) -> str:
+def row_hash(columns: Sequence[str], values: Sequence[str | None]) -> str:
     """A content hash of one row, stable across runs, for spotting exact re-deliveries.
 
-    A missing value hashes differently from an empty string.
+    Built from the (column, value) pairs that are present, in column-name order, so the
+    same record hashes the same whatever order or set of columns it arrived with; an
+    empty string is a value, a missing one is not.
     """
-    text = "\x1f".join("\x00" if value is None else value for value in values)
+    pairs = sorted((column, value) for column, value in zip(columns, values, strict=True) if value is not None)
+    text = "\x1e".join(f"{column}\x1f{value}" for column, value in pairs)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def records_to_rows(
+    records: Sequence[tuple[int, dict]], required: Sequence[str]
+) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
+    """Columns (``required`` first, then every key seen) and text rows for JSON records.
+
+    JSON null is missing, strings stay as they are, numbers, booleans and nested values
+    become their JSON text.
+    """
+    columns = list(dict.fromkeys([*required, *(key for _, record in records for key in record)]))
+    return columns, [(position, [_json_text(record.get(column)) for column in columns]) for position, record in records]
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def quarantine_unparsed(
@@ -147,12 +174,13 @@ def count_batch_rows(conn: Connection, table: str, batch_id: str) -> int:
     ).scalar_one()
 
 
-def quarantine_redeliveries(
+def quarantine_repeats(
     conn: Connection, table: str, *, source: str, entity: str, batch_id: str, at: dt.datetime
 ) -> int:
     """Move exact repeats of a row within the batch (same content hash) to quarantine; returns how many.
 
-    The first occurrence stays; each repeat is recorded with its line and the line it repeats.
+    A delivery that carries the same record twice is faulty; the first occurrence stays
+    and each repeat is recorded with its line and the line it repeats.
     """
     firsts = (
         f"SELECT _row_hash, MIN(_source_line) AS first_line FROM {table} WHERE _batch_id = :batch_id GROUP BY _row_hash"
@@ -179,6 +207,37 @@ def quarantine_redeliveries(
     return repeats
 
 
+def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
+    """Remove rows an earlier batch already landed with the same content; returns how many.
+
+    Sources send records again (an API's inclusive "changed since" boundary, a file that
+    repeats yesterday's rows); landing them twice would duplicate them downstream. They
+    are counted in ``meta.batch.rows_redelivered``, so rows in still add up.
+    """
+    return conn.execute(
+        sa.text(
+            f"DELETE FROM {table} WHERE _batch_id = :batch_id AND _row_hash IN "
+            f"(SELECT _row_hash FROM {table} WHERE _batch_id <> :batch_id)"
+        ),
+        {"batch_id": batch_id},
+    ).rowcount
+
+
+def save_state(
+    conn: Connection, *, source: str, entity: str, cursor_value: str, key_value: str, batch_id: str, at: dt.datetime
+) -> None:
+    """Move the entity's watermark, in the transaction of the batch that reached it."""
+    keys = {"source": source, "entity": entity}
+    conn.execute(sa.text("DELETE FROM meta.source_state WHERE source = :source AND entity = :entity"), keys)
+    conn.execute(
+        sa.text(
+            "INSERT INTO meta.source_state (source, entity, cursor_value, key_value, batch_id, updated_at)"
+            " VALUES (:source, :entity, :cursor_value, :key_value, :batch_id, :at)"
+        ),
+        {**keys, "cursor_value": cursor_value, "key_value": key_value, "batch_id": batch_id, "at": at},
+    )
+
+
 def record_batch(
     conn: Connection,
     *,
@@ -191,20 +250,21 @@ def record_batch(
     rows_landed: int,
     rows_unparsed: int,
     extracted_at: dt.datetime,
+    rows_redelivered: int = 0,
 ) -> None:
     """Enter the batch in the ledger, in the same transaction as its rows."""
-    if rows_read != rows_landed + rows_unparsed:
+    if rows_read != rows_landed + rows_unparsed + rows_redelivered:
         raise InvariantError(
-            f"{source}.{entity} batch {batch_id}: read {rows_read} rows but landed {rows_landed} "
-            f"and quarantined {rows_unparsed}"
+            f"{source}.{entity} batch {batch_id}: read {rows_read} rows but landed {rows_landed}, "
+            f"quarantined {rows_unparsed} and found {rows_redelivered} already landed"
         )
     schema, table = raw_table(source, entity)
     conn.execute(
         sa.text(
             "INSERT INTO meta.batch (batch_id, source, entity, raw_table, source_file, content_sha256,"
-            " rows_read, rows_landed, rows_unparsed, extracted_at)"
+            " rows_read, rows_landed, rows_unparsed, rows_redelivered, extracted_at)"
             " VALUES (:batch_id, :source, :entity, :raw_table, :source_file, :content_sha256,"
-            " :rows_read, :rows_landed, :rows_unparsed, :extracted_at)"
+            " :rows_read, :rows_landed, :rows_unparsed, :rows_redelivered, :extracted_at)"
         ),
         {
             "batch_id": batch_id,
@@ -216,6 +276,7 @@ def record_batch(
             "rows_read": rows_read,
             "rows_landed": rows_landed,
             "rows_unparsed": rows_unparsed,
+            "rows_redelivered": rows_redelivered,
             "extracted_at": extracted_at,
         },
     )

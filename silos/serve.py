@@ -14,8 +14,11 @@ import datetime as dt
 import hmac
 import json
 import logging
+import secrets
 import threading
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -156,3 +159,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s %s", self.address_string(), format % args)
+
+
+@contextmanager
+def serving_crm(silos_dir: Path, token: str | None = None) -> Iterator[tuple[str, str]]:
+    """Serve the CRM of ``silos_dir`` on a free loopback port for the duration of the block.
+
+    Yields the base URL and the bearer token (a fresh random one unless given).
+    """
+    token = token or secrets.token_urlsafe(24)
+    server = CrmApi(("127.0.0.1", 0), silos_dir / "crm", token)
+    thread = threading.Thread(target=server.serve_forever, name="crm-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", token
+    finally:
+        server.shutdown()
+        server.server_close()

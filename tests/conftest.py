@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from c360.settings import PROJECT_ROOT, Settings
 from connectors.sql import driver_url
 from silos.generate import generate_silos
+from silos.serve import serving_crm
 from silos.world import AS_OF
 
 PG_ADMIN_URL = os.environ.get("C360_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -125,6 +126,20 @@ def silos_dir(generated_silos: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(warehouse_url: str, silos_dir: Path) -> Settings:
-    """Settings for a pipeline run over the sample silos on the test warehouse."""
-    return Settings(warehouse_url=warehouse_url, silos_dir=silos_dir, as_of=AS_OF)
+def crm_server(silos_dir: Path) -> Iterator[tuple[str, str]]:
+    """The sample bank's CRM API on a loopback port: (base URL, bearer token)."""
+    with serving_crm(silos_dir) as served:
+        yield served
+
+
+@pytest.fixture
+def settings(warehouse_url: str, silos_dir: Path, crm_server: tuple[str, str]) -> Settings:
+    """Settings for a pipeline run over the sample silos (CRM served over HTTP) on the test warehouse."""
+    url, token = crm_server
+    return Settings(
+        warehouse_url=warehouse_url,
+        silos_dir=silos_dir,
+        as_of=AS_OF,
+        source_urls={"crm": url},
+        source_tokens={"crm": token},
+    )

@@ -85,9 +85,11 @@ def test_parsing_a_dag_file_imports_nothing_heavy() -> None:
 
 
 def test_pipeline_dag_runs_end_to_end_on_postgres(
-    airflow_db: None, postgres_url: str, silos_dir: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None, postgres_url: str, silos_dir: Path, crm_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("C360_WAREHOUSE", postgres_url)
+    monkeypatch.setenv("C360_SOURCE_CRM_URL", crm_server[0])
+    monkeypatch.setenv("C360_SOURCE_CRM_TOKEN", crm_server[1])
     monkeypatch.setenv("C360_SILOS_DIR", str(silos_dir))
     monkeypatch.setenv("C360_AS_OF", AS_OF.isoformat())
     from airflow.dag_processing.dagbag import DagBag

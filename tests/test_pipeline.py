@@ -12,6 +12,7 @@ import pytest
 from c360.pipeline import PipelineFailed, run_pipeline
 from c360.settings import Settings
 from c360.stages import open_warehouse
+from silos.serve import serving_crm
 
 
 def _rows(settings: Settings, sql: str, params: dict | None = None) -> list[tuple]:
@@ -168,7 +169,10 @@ def test_a_rerun_changes_nothing(settings: Settings) -> None:
     results = run_pipeline(settings)
     after = {name: _rows(settings, sql) for name, sql in snapshot_sql.items()}
     assert after == before
-    assert all(result.rows_in == 0 for result in results if result.stage == "extract")
+    extracts = [result for result in results if result.stage == "extract"]
+    assert all(result.rows_out == 0 for result in extracts), "nothing lands twice"
+    [(redelivered,)] = _rows(settings, "SELECT SUM(rows_redelivered) FROM meta.batch WHERE source = 'crm'")
+    assert redelivered == sum(result.rows_in for result in extracts), "what the API served again is counted"
 
 
 def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settings: Settings) -> None:
@@ -184,16 +188,18 @@ def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settin
     assert unlinked, "the sample must hold a CRM contact that names a borrower but lacks its credit code"
     contact_id, contact_name, uscc, borrower_id = unlinked[0]
     update = {"id": contact_id, "company": contact_name, "credit_code": uscc, "updated_at": "2026-07-01T09:00:00+08:00"}
-    (settings.silos_dir / "crm" / "contacts_update.jsonl").write_text(
-        json.dumps(update, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    with (settings.silos_dir / "crm" / "contacts.jsonl").open("a", encoding="utf-8") as contacts:
+        contacts.write(json.dumps(update, ensure_ascii=False) + "\n")
     with sqlite3.connect(settings.silos_dir / "loan_origination.sqlite") as los:
         los.execute(
             "UPDATE borrower SET phone = '010-88886666', updated_at = '2026-07-01 09:00:00' WHERE borrower_id = ?",
             (borrower_id,),
         )
-    results = run_pipeline(settings)
-    landed = {(result.source, result.stage): result.rows_in for result in results}
+    with serving_crm(settings.silos_dir) as (url, token):
+        results = run_pipeline(
+            settings.model_copy(update={"source_urls": {"crm": url}, "source_tokens": {"crm": token}})
+        )
+    landed = {(result.source, result.stage): result.rows_out for result in results}
     assert landed[("loan_origination", "extract")] == 1
     assert landed[("crm", "extract")] == 1
     after = dict(_rows(settings, "SELECT source_system || ':' || source_id, customer_id FROM core.customer_xref"))

@@ -18,8 +18,9 @@ from connectors.files._jsonl import read_chunks as read_jsonl_chunks
 from connectors.landing import (
     ExtractResult,
     count_batch_rows,
+    drop_redeliveries,
     ensure_raw_table,
-    quarantine_redeliveries,
+    quarantine_repeats,
     quarantine_unparsed,
     record_batch,
     rows_to_arrow,
@@ -41,11 +42,12 @@ def extract_files(warehouse: Warehouse, source: str, entity: str, config: FileEn
         if _already_landed(warehouse, source, entity, digest):
             result.items_skipped += 1
             continue
-        batch_id, read, landed, unparsed = _land_file(warehouse, source, entity, config, path, digest)
+        batch_id, read, landed, unparsed, redelivered = _land_file(warehouse, source, entity, config, path, digest)
         result.batch_ids.append(batch_id)
         result.rows_read += read
         result.rows_landed += landed
         result.rows_unparsed += unparsed
+        result.rows_redelivered += redelivered
     return result
 
 
@@ -68,7 +70,7 @@ def _already_landed(warehouse: Warehouse, source: str, entity: str, digest: str)
 
 def _land_file(
     warehouse: Warehouse, source: str, entity: str, config: FileEntity, path: Path, digest: str
-) -> tuple[str, int, int, int]:
+) -> tuple[str, int, int, int, int]:
     batch_id = f"{source}.{entity}.{digest[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
     read = unparsed = 0
@@ -94,9 +96,8 @@ def _land_file(
             unparsed += len(chunk.unparsed)
         if table is None:
             table = ensure_raw_table(warehouse, conn, source, entity, list(config.mapping.values()))
-        unparsed += quarantine_redeliveries(
-            conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at
-        )
+        unparsed += quarantine_repeats(conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at)
+        redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn,
@@ -108,9 +109,10 @@ def _land_file(
             rows_read=read,
             rows_landed=landed,
             rows_unparsed=unparsed,
+            rows_redelivered=redelivered,
             extracted_at=extracted_at,
         )
-    return batch_id, read, landed, unparsed
+    return batch_id, read, landed, unparsed, redelivered
 
 
 def _chunks(source: str, entity: str, config: FileEntity, path: Path) -> Iterator[tuple[list[str], CsvChunk]]:

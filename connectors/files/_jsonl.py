@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from connectors.files._csv import CsvChunk
-from connectors.landing import UnparsedRow
+from connectors.landing import UnparsedRow, records_to_rows
 
 
 def read_chunks(
@@ -45,17 +45,8 @@ def read_chunks(
 
 
 def _finish(records: list[tuple[int, dict]], chunk: CsvChunk, required: Sequence[str]) -> tuple[list[str], CsvChunk]:
-    columns = list(dict.fromkeys([*required, *(key for _, record in records for key in record)]))
-    chunk.rows = [(line, [_text(record.get(column)) for column in columns]) for line, record in records]
+    columns, chunk.rows = records_to_rows(records, required)
     return columns, chunk
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _printable(line: str) -> str:

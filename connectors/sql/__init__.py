@@ -18,7 +18,14 @@ import sqlalchemy as sa
 
 from c360.config import SqlEntity, SqlSource
 from c360.errors import SourceError
-from connectors.landing import ExtractResult, count_batch_rows, ensure_raw_table, record_batch, rows_to_arrow
+from connectors.landing import (
+    ExtractResult,
+    count_batch_rows,
+    ensure_raw_table,
+    record_batch,
+    rows_to_arrow,
+    save_state,
+)
 from warehouse import Warehouse
 from warehouse.base import mask_password
 
@@ -122,24 +129,10 @@ def _land_batch(
             rows_read=len(values), rows_landed=count_batch_rows(conn, table, batch_id), rows_unparsed=0,
             extracted_at=extracted_at,
         )  # fmt: skip
-        conn.execute(
-            sa.text("DELETE FROM meta.source_state WHERE source = :source AND entity = :entity"),
-            {"source": source, "entity": entity},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO meta.source_state (source, entity, cursor_value, key_value, batch_id, updated_at)"
-                " VALUES (:source, :entity, :cursor_value, :key_value, :batch_id, :now)"
-            ),
-            {
-                "source": source,
-                "entity": entity,
-                "cursor_value": last[cursor_position],
-                "key_value": last[key_position],
-                "batch_id": batch_id,
-                "now": extracted_at,
-            },
-        )
+        save_state(
+            conn, source=source, entity=entity, cursor_value=last[cursor_position], key_value=last[key_position],
+            batch_id=batch_id, at=extracted_at,
+        )  # fmt: skip
     return batch_id
 
 

@@ -24,6 +24,7 @@ CREATE TABLE meta.pipeline_run (
 );
 
 -- One row per landed batch; for files the content hash makes a re-sent file a no-op.
+-- rows_read = rows_landed + rows_unparsed (quarantined) + rows_redelivered (already landed).
 CREATE TABLE meta.batch (
     batch_id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -34,6 +35,7 @@ CREATE TABLE meta.batch (
     rows_read BIGINT NOT NULL,
     rows_landed BIGINT NOT NULL,
     rows_unparsed BIGINT NOT NULL,
+    rows_redelivered BIGINT NOT NULL,
     extracted_at TIMESTAMPTZ NOT NULL,
     standardized_at TIMESTAMPTZ,
     rows_standardized BIGINT,
