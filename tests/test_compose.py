@@ -63,6 +63,7 @@ def test_airflow_waits_for_healthy_databases_and_a_migrated_metadata_db(compose:
         assert depends_on["warehouse"]["condition"] == "service_healthy", name
         assert depends_on["airflow-init"]["condition"] == "service_completed_successfully", name
         assert depends_on["silos-init"]["condition"] == "service_completed_successfully", name
+        assert depends_on["crm-api"]["condition"] == "service_healthy", name
 
 
 def test_airflow_services_share_executor_jwt_secret_and_image(compose: dict[str, Any]) -> None:
@@ -92,6 +93,7 @@ def test_dags_config_and_file_drops_are_mounted(compose: dict[str, Any]) -> None
         assert service["environment"]["AIRFLOW_CONN_C360_WAREHOUSE"].startswith("postgresql://")
         assert service["environment"]["AIRFLOW_CONN_C360_SOURCE_LOAN_ORIGINATION"].startswith("mysql://")
         assert service["environment"]["AIRFLOW_CONN_C360_SOURCE_CORE_BANKING"].startswith("postgresql://")
+        assert service["environment"]["AIRFLOW_CONN_C360_SOURCE_CRM"].endswith("@crm-api:8765")
 
 
 def _mount_target(volume: str) -> str:
