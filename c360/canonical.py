@@ -13,7 +13,7 @@ from typing import Literal
 INVALID_SUFFIX = "__invalid"
 """Beside a date or decimal field, the value as it came when it did not parse."""
 
-FieldKind = Literal["key", "text", "name", "code", "phone", "email", "date", "decimal", "status"]
+FieldKind = Literal["key", "text", "name", "code", "phone", "email", "date", "decimal", "fraction", "status"]
 
 
 @dataclass(frozen=True)
@@ -114,4 +114,24 @@ INTERACTION = CanonicalEntity(
     ),
 )
 
-ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION)}
+RATING_GRADES = (
+    "AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-",
+    "BB+", "BB", "BB-", "B+", "B", "B-", "CCC+", "CCC", "CCC-",
+)  # fmt: skip
+"""The internal rating scale, best first, with its modifiers."""
+
+RATING = CanonicalEntity(
+    "rating",
+    "an internal credit rating of a party, as the risk department gives it",
+    (
+        _SOURCE_ID,
+        CanonicalField("party_name", "name", "name of the rated company or person", required=True),
+        CanonicalField("uscc", "code", "unified social credit code of the rated party"),
+        CanonicalField("rating", "code", "internal rating, AAA to CCC- (see RATING_GRADES)", required=True),
+        CanonicalField("probability_of_default", "fraction", "one-year probability of default, 0 to 1"),
+        CanonicalField("rating_date", "date", "day the rating was given"),
+        CanonicalField("watchlist", "text", "whether the party is on the watchlist, as the source writes it"),
+    ),
+)
+
+ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION, RATING)}

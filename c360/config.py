@@ -32,7 +32,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")
 """A name that becomes part of a warehouse table name: lower-case, digits, underscores."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-CanonicalName = Literal["party", "facility", "account", "interaction", "none"]
+CanonicalName = Literal["party", "facility", "account", "interaction", "rating", "none"]
 ColumnName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 TableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
 
@@ -67,9 +67,10 @@ class FileEntity(_Entity):
     """One kind of export a source drops as files."""
 
     path: str = Field(description="glob, relative to the silos directory")
-    format: Literal["csv", "jsonl"] = "csv"
-    encoding: str = "utf-8"
-    delimiter: str = Field(",", min_length=1, max_length=1)
+    format: Literal["csv", "jsonl", "excel", "parquet"] = "csv"
+    encoding: str = Field("utf-8", description="csv and jsonl")
+    delimiter: str = Field(",", min_length=1, max_length=1, description="csv")
+    sheet: str | None = Field(None, description="excel: the sheet to read; the first one when unset")
 
     @field_validator("encoding")
     @classmethod

@@ -35,7 +35,7 @@ def test_shipped_configuration_is_valid() -> None:
     config = load_config(PROJECT_ROOT / "config")
     assert set(config.sources.sources) == {"loan_origination", "core_banking", "crm", "risk"}
     assert {entity.canonical for _, _, entity in config.sources.entities()} == {
-        "party", "facility", "account", "interaction", "none",
+        "party", "facility", "account", "interaction", "rating", "none",
     }  # fmt: skip
 
 

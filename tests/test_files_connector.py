@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,3 +211,84 @@ def test_json_lines_land_with_missing_keys_as_nulls_and_bad_lines_quarantined(
     reasons = warehouse.fetch_all("SELECT source_line, reason FROM quarantine.unparsed_row ORDER BY source_line")
     assert [row[0] for row in reasons] == [3, 4]
     assert reasons[0][1].startswith("not valid JSON") and reasons[1][1] == "a JSON value that is not an object"
+
+
+def test_an_excel_export_with_chinese_headers_is_onboarded_by_configuration(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "客户清单"
+    sheet.append(["客户编号", "客户名称", "统一社会信用代码", "开户日期"])
+    sheet.append(["C001", "北京华信科技有限公司", "911101050000000001", dt.datetime(2026, 3, 1)])
+    sheet.append([1002, "上海远航物流有限公司", None, dt.date(2026, 4, 2)])
+    sheet.append([None, None, None, None])
+    (tmp_path / "drop").mkdir()
+    workbook.save(tmp_path / "drop" / "customers.xlsx")
+    entity = FileEntity(
+        path="drop/*.xlsx",
+        format="excel",
+        sheet="客户清单",
+        canonical="party",
+        mapping={"source_id": "客户编号", "name": "客户名称", "uscc": "统一社会信用代码"},
+    )
+    result = extract_files(warehouse, "branch", "customers", entity, tmp_path)
+    assert (result.rows_read, result.rows_landed) == (2, 2)
+    rows = warehouse.fetch_all(
+        'SELECT "客户编号", "统一社会信用代码", "开户日期", _source_line FROM raw.branch__customers ORDER BY 4'
+    )
+    assert [tuple(row) for row in rows] == [
+        ("C001", "911101050000000001", "2026-03-01", 2),
+        ("1002", None, "2026-04-02", 3),
+    ]
+
+
+def test_a_missing_excel_sheet_is_named(warehouse: Warehouse, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    (tmp_path / "drop").mkdir()
+    Workbook().save(tmp_path / "drop" / "customers.xlsx")
+    entity = FileEntity(path="drop/*.xlsx", format="excel", sheet="客户清单", canonical="none")
+    with pytest.raises(SourceError, match=r"customers\.xlsx: no sheet '客户清单'"):
+        extract_files(warehouse, "branch", "customers", entity, tmp_path)
+
+
+def test_parquet_lands_in_bounded_chunks_with_every_value_as_text(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "drop").mkdir()
+    table = pa.table(
+        {
+            "id": pa.array([110101199003070000 + n for n in range(7)], pa.int64()),
+            "name": [f"公司{n}" for n in range(7)],
+            "amount": pa.array([1.5] * 7),
+        }
+    )
+    pq.write_table(table, tmp_path / "drop" / "parties.parquet")
+    monkeypatch.setattr(files_connector, "CHUNK_ROWS", 3)
+    entity = FileEntity(
+        path="drop/*.parquet", format="parquet", canonical="party", mapping={"source_id": "id", "name": "name"}
+    )
+    result = extract_files(warehouse, "lake", "parties", entity, tmp_path)
+    assert result.rows_landed == 7
+    rows = warehouse.fetch_all("SELECT id, amount, _source_line FROM raw.lake__parties ORDER BY _source_line")
+    assert tuple(rows[0]) == ("110101199003070000", "1.5", 1)
+    assert tuple(rows[-1]) == ("110101199003070006", "1.5", 7)
+
+
+def test_a_later_file_repeating_rows_lands_only_what_is_new(warehouse: Warehouse, tmp_path: Path) -> None:
+    first = "C001,北京华信科技有限公司,911101050000000001\n"
+    _write(tmp_path, "monday.csv", HEADER + first)
+    extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
+    _write(tmp_path, "tuesday.csv", HEADER + first + "C002,上海远航物流有限公司,913101150000000002\n")
+    result = extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
+    assert (result.rows_read, result.rows_landed, result.rows_redelivered, result.rows_unparsed) == (2, 1, 1, 0)
+    assert [row[0] for row in warehouse.fetch_all('SELECT "客户编号" FROM raw.crm__contacts ORDER BY 1')] == [
+        "C001",
+        "C002",
+    ]

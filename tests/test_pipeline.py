@@ -70,6 +70,18 @@ def test_bad_rows_are_caught_by_the_named_check_and_no_good_row_is_quarantined(s
             assert any(
                 row[0] == "ratings" and row[2] == int(bad["line"]) and row[3].startswith(reason) for row in unparsed
             ), bad
+    rating = _rows(settings, "SELECT source_id, expectation, column_name FROM quarantine.rating")
+    field_faults = {
+        "out_of_scale_rating": ("expect_column_values_to_be_in_set", "rating"),
+        "unparseable_number": ("expect_column_values_to_be_null", "probability_of_default"),
+        "invalid_date": ("expect_column_values_to_be_null", "rating_date"),
+    }
+    for kind, (expectation, column) in field_faults.items():
+        for bad in by_kind[("ratings", kind)]:
+            assert (bad["source_id"], expectation, column) in rating, bad
+    assert {row[0] for row in rating} == {
+        bad["source_id"] for kind in field_faults for bad in by_kind[("ratings", kind)]
+    }
     assert not _rows(settings, "SELECT * FROM quarantine.party")
     assert not _rows(settings, "SELECT * FROM quarantine.account")
 
@@ -95,10 +107,12 @@ def test_rows_in_equal_rows_out_plus_quarantined_for_every_batch(settings: Setti
         settings,
         "SELECT entity, rows_read, rows_landed, rows_unparsed, rows_standardized, rows_quarantined FROM meta.batch",
     )
-    assert len(batches) == 7
+    assert {batch[0] for batch in batches} == {
+        "borrowers", "facilities", "customers", "accounts", "contacts", "interactions", "ratings", "watchlist",
+    }  # fmt: skip
     for entity, read, landed, unparsed, standardized, quarantined in batches:
         assert read == landed + unparsed
-        if entity != "ratings":
+        if entity != "watchlist":
             assert landed == standardized + quarantined
     silo_counts = json.loads((settings.silos_dir / "silos.json").read_text(encoding="utf-8"))["counts"]
     [(borrowers,)] = _rows(settings, "SELECT COUNT(*) FROM raw.loan_origination__borrowers")

@@ -15,6 +15,7 @@ from c360.config import FileEntity
 from c360.errors import SourceError
 from connectors.files._csv import CsvChunk, read_chunks, read_header
 from connectors.files._jsonl import read_chunks as read_jsonl_chunks
+from connectors.files._tabular import read_excel_chunks, read_parquet_chunks
 from connectors.landing import (
     ExtractResult,
     count_batch_rows,
@@ -120,12 +121,26 @@ def _chunks(source: str, entity: str, config: FileEntity, path: Path) -> Iterato
     if config.format == "jsonl":
         yield from read_jsonl_chunks(path, config.encoding, list(config.mapping.values()), CHUNK_ROWS)
         return
-    header = read_header(path, config.encoding, config.delimiter)
-    missing = sorted(set(config.mapping.values()) - set(header))
+    if config.format == "excel":
+        chunks = read_excel_chunks(path, config.sheet, CHUNK_ROWS)
+    elif config.format == "parquet":
+        chunks = read_parquet_chunks(path, CHUNK_ROWS)
+    else:
+        header = read_header(path, config.encoding, config.delimiter)
+        _check_mapped_columns(source, entity, config, path, header)
+        chunks = ((header, chunk) for chunk in read_chunks(path, config.encoding, config.delimiter, CHUNK_ROWS))
+    checked = False
+    for columns, chunk in chunks:
+        if not checked:
+            _check_mapped_columns(source, entity, config, path, columns)
+            checked = True
+        yield columns, chunk
+
+
+def _check_mapped_columns(source: str, entity: str, config: FileEntity, path: Path, columns: list[str]) -> None:
+    missing = sorted(set(config.mapping.values()) - set(columns))
     if missing:
         raise SourceError(
             f"{path}: column(s) {missing} named in sources.yml ({source}.entities.{entity}.mapping) "
-            f"are not in the file's header {header}"
+            f"are not in the file's header {columns}"
         )
-    for chunk in read_chunks(path, config.encoding, config.delimiter, CHUNK_ROWS):
-        yield header, chunk

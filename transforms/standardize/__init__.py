@@ -86,7 +86,7 @@ def standardize_frame(entity: CanonicalEntity, raw: pd.DataFrame, mapping: dict[
             columns[canonical_field.name] = [CLEANERS[canonical_field.kind](value) for value in values]
     frame = pd.DataFrame(columns, index=raw.index, dtype=object)
     for canonical_field in entity.fields:
-        if canonical_field.kind == "decimal":
+        if canonical_field.kind in ("decimal", "fraction"):
             frame[canonical_field.name] = pd.to_numeric(frame[canonical_field.name], errors="raise").astype("float64")
     if entity is PARTY:
         frame = derive_party(frame, raw[mapping["name"]].tolist())
@@ -173,6 +173,8 @@ def _staging_rows(
         elif canonical_field.kind == "decimal":
             amounts = [None if value is None else decimal.Decimal(repr(value)).quantize(_CENTS) for value in values]
             columns[canonical_field.name] = pa.array(amounts, pa.decimal128(18, 2))
+        elif canonical_field.kind == "fraction":
+            columns[canonical_field.name] = pa.array(values, pa.float64())
         else:
             columns[canonical_field.name] = pa.array(values, pa.string())
     if entity is PARTY:

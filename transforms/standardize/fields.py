@@ -111,4 +111,8 @@ CLEANERS: dict[str, Callable[[object], str | None]] = {
 }
 __all__ = ["CLEANERS", "INVALID_SUFFIX", "PARSERS"]
 
-PARSERS: dict[str, Callable[[object], tuple[object, str | None]]] = {"date": parse_date, "decimal": parse_decimal}
+PARSERS: dict[str, Callable[[object], tuple[object, str | None]]] = {
+    "date": parse_date,
+    "decimal": parse_decimal,
+    "fraction": parse_decimal,
+}

@@ -142,6 +142,23 @@ CREATE TABLE staging.interaction (
     PRIMARY KEY (source_system, source_entity, source_id)
 );
 
+CREATE TABLE staging.rating (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_file TEXT,
+    source_line BIGINT,
+    extracted_at TIMESTAMPTZ NOT NULL,
+    party_name TEXT NOT NULL,
+    uscc TEXT,
+    rating TEXT NOT NULL,
+    probability_of_default DOUBLE PRECISION,
+    rating_date DATE,
+    watchlist TEXT,
+    PRIMARY KEY (source_system, source_entity, source_id)
+);
+
 CREATE TABLE quarantine.party (
     source_system TEXT NOT NULL,
     source_entity TEXT NOT NULL,
@@ -191,6 +208,22 @@ CREATE TABLE quarantine.account (
 );
 
 CREATE TABLE quarantine.interaction (
+    source_system TEXT NOT NULL,
+    source_entity TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    source_id TEXT,
+    source_file TEXT,
+    source_line BIGINT,
+    expectation TEXT NOT NULL,
+    column_name TEXT,
+    failed_value TEXT,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE quarantine.rating (
     source_system TEXT NOT NULL,
     source_entity TEXT NOT NULL,
     batch_id TEXT NOT NULL,
