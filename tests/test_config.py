@@ -41,7 +41,7 @@ def test_shipped_configuration_is_valid() -> None:
 
 def test_unknown_canonical_field_names_its_key(config_dir: Path) -> None:
     _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["mapping"].update(nickname="昵称"))
-    with pytest.raises(ConfigError, match=r"sources\.yml: sources\.crm\.files\.entities\.contacts: .*'nickname'"):
+    with pytest.raises(ConfigError, match=r"sources\.yml: sources\.crm\.rest\.entities\.contacts: .*'nickname'"):
         load_config(config_dir)
 
 
@@ -52,8 +52,10 @@ def test_unmapped_required_field_is_refused(config_dir: Path) -> None:
 
 
 def test_unknown_encoding_is_refused(config_dir: Path) -> None:
-    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc).update(encoding="klingon"))
-    with pytest.raises(ConfigError, match=r"contacts\.encoding: .*unknown encoding 'klingon'"):
+    _edit(
+        config_dir / "sources.yml", lambda doc: doc["sources"]["risk"]["entities"]["ratings"].update(encoding="klingon")
+    )
+    with pytest.raises(ConfigError, match=r"ratings\.encoding: .*unknown encoding 'klingon'"):
         load_config(config_dir)
 
 
@@ -64,6 +66,19 @@ def test_misspelt_key_is_refused(config_dir: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"sources\.loan_origination\.sql\.entities\.borrowers\.cursr: Extra inputs"):
         load_config(config_dir)
+
+
+def test_an_unknown_pagination_style_is_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["pagination"].update(style="link-header"))
+    with pytest.raises(ConfigError, match=r"contacts\.pagination: Input tag 'link-header'"):
+        load_config(config_dir)
+
+
+def test_credentials_in_an_api_url_are_refused(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: doc["sources"]["crm"].update(default_url="http://:tok3n@crm:8765"))
+    with pytest.raises(ConfigError, match=r"crm\.rest\.default_url: .*must not hold credentials") as caught:
+        load_config(config_dir)
+    assert "tok3n" not in str(caught.value)
 
 
 def test_unknown_source_kind_is_refused(config_dir: Path) -> None:
