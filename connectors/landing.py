@@ -55,23 +55,47 @@ def raw_table(source: str, entity: str) -> tuple[str, str]:
     return "raw", f"{source}__{entity}"
 
 
-def ensure_raw_table(warehouse: Warehouse, conn: Connection, source: str, entity: str, columns: Sequence[str]) -> str:
-    """Create the raw table, or add source columns it has not seen; returns its quoted name."""
+def ensure_raw_table(
+    warehouse: Warehouse, conn: Connection, source: str, entity: str, columns: Sequence[str], *, batch_id: str
+) -> str:
+    """Create the raw table, or add source columns it has not seen; returns its quoted name.
+
+    Every column is entered in ``meta.source_column`` with the batch that brought it, so
+    a data engineer sees when a source's shape changed. Columns a source stops sending
+    stay in the table and are simply empty from then on.
+    """
     schema, table = raw_table(source, entity)
     qualified = table_name(schema, table)
     clashes = sorted(set(columns) & set(LINEAGE_COLUMNS))
     if clashes:
         raise SourceError(f"{source}.{entity}: source column(s) {clashes} clash with lineage column names")
     existing = warehouse.table_columns(conn, schema, table)
+    new = [column for column in columns if column not in existing]
     if not existing:
         source_ddl = "".join(f", {quote_identifier(column)} TEXT" for column in columns)
         conn.exec_driver_sql(f"CREATE TABLE {qualified} ({_LINEAGE_DDL}{source_ddl})")
         index = "row_hash_" + hashlib.sha256(table.encode()).hexdigest()[:16]
         conn.exec_driver_sql(f"CREATE INDEX {quote_identifier(index)} ON {qualified} (_row_hash)")
     else:
-        for column in columns:
-            if column not in existing:
-                conn.exec_driver_sql(f"ALTER TABLE {qualified} ADD COLUMN {quote_identifier(column)} TEXT")
+        for column in new:
+            conn.exec_driver_sql(f"ALTER TABLE {qualified} ADD COLUMN {quote_identifier(column)} TEXT")
+    if new:
+        conn.execute(
+            sa.text(
+                "INSERT INTO meta.source_column (source, entity, column_name, first_batch_id, first_seen_at)"
+                " VALUES (:source, :entity, :column_name, :batch_id, :at)"
+            ),
+            [
+                {
+                    "source": source,
+                    "entity": entity,
+                    "column_name": column,
+                    "batch_id": batch_id,
+                    "at": dt.datetime.now(dt.UTC),
+                }
+                for column in new
+            ],
+        )
     return qualified
 
 

@@ -171,6 +171,12 @@ def test_new_columns_in_a_later_file_are_added(warehouse: Warehouse, tmp_path: P
     extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
     rows = warehouse.fetch_all('SELECT "客户编号", "客户经理" FROM raw.crm__contacts ORDER BY 1')
     assert [tuple(row) for row in rows] == [("C001", None), ("C002", "王芳")]
+    recorded = warehouse.fetch_all(
+        "SELECT column_name, first_batch_id FROM meta.source_column ORDER BY first_seen_at, column_name"
+    )
+    batches = [row[0] for row in warehouse.fetch_all("SELECT batch_id FROM meta.batch ORDER BY extracted_at")]
+    assert {row[0] for row in recorded} == {"客户编号", "客户名称", "统一社会信用代码", "客户经理"}
+    assert dict((name, batch) for name, batch in recorded)["客户经理"] == batches[1]
 
 
 def test_no_matching_file_is_an_error_naming_the_glob(warehouse: Warehouse, tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def _land_file(
     with warehouse.transaction() as conn:
         table = None
         for columns, chunk in _chunks(source, entity, config, path):
-            table = ensure_raw_table(warehouse, conn, source, entity, columns)
+            table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
             data = rows_to_arrow(
                 columns, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at
             )
@@ -96,7 +96,7 @@ def _land_file(
             read += len(chunk)
             unparsed += len(chunk.unparsed)
         if table is None:
-            table = ensure_raw_table(warehouse, conn, source, entity, list(config.mapping.values()))
+            table = ensure_raw_table(warehouse, conn, source, entity, list(config.mapping.values()), batch_id=batch_id)
         unparsed += quarantine_repeats(conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at)
         redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)

@@ -161,7 +161,7 @@ def _land_page(
     ]
     columns, rows = records_to_rows(objects, list(config.mapping.values()))
     with warehouse.transaction() as conn:
-        table = ensure_raw_table(warehouse, conn, source, entity, columns)
+        table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
         warehouse.bulk_insert(
             conn, table, rows_to_arrow(columns, rows, batch_id=batch_id, source_file=page, extracted_at=extracted_at)
         )

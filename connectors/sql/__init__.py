@@ -119,7 +119,7 @@ def _land_batch(
     cursor_position, key_position = columns.index(config.cursor), columns.index(config.key)
     last = values[-1]
     with warehouse.transaction() as conn:
-        table = ensure_raw_table(warehouse, conn, source, entity, columns)
+        table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
         data = rows_to_arrow(
             columns, [(None, row) for row in values], batch_id=batch_id, source_file=None, extracted_at=extracted_at
         )

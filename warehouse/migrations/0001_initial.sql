@@ -43,6 +43,16 @@ CREATE TABLE meta.batch (
 );
 CREATE UNIQUE INDEX batch_content ON meta.batch (source, entity, content_sha256);
 
+-- Every column a source entity has sent, and the batch that first brought it.
+CREATE TABLE meta.source_column (
+    source TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    first_batch_id TEXT NOT NULL,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, entity, column_name)
+);
+
 -- Rows a connector could not parse (ragged rows, broken quoting), with file and line.
 CREATE TABLE quarantine.unparsed_row (
     source TEXT NOT NULL,
