@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -17,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     StringConstraints,
@@ -89,6 +91,9 @@ class SqlEntity(_Entity):
     key: ColumnName = Field(description="primary key; breaks ties between rows with the same cursor value")
     cursor: ColumnName = Field(description="a column that grows when a row is inserted or changed, e.g. updated_at")
     batch_rows: PositiveInt = Field(50_000, description="rows per batch; each batch commits with its watermark")
+    lookback_seconds: NonNegativeInt = Field(
+        0, description="re-read this far behind the watermark, for rows committed late with an older cursor value"
+    )
 
 
 class FileSource(_Strict):
@@ -109,7 +114,17 @@ class SqlSource(_Strict):
         description="used when neither C360_SOURCE_<NAME>_URL nor the Airflow connection c360_source_<name> is set; "
         "sqlite paths are relative to the silos directory; never holds a password",
     )
+    timezone: str = Field("UTC", description="zone of the source's timestamps that carry none, e.g. Asia/Shanghai")
     entities: dict[Identifier, SqlEntity] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
 
     @field_validator("default_url")
     @classmethod

@@ -53,6 +53,6 @@ def extract_source(
 
     resolved = source_url(source_name, source, url, silos_dir)
     return [
-        extract_table(warehouse, source_name, entity_name, entity, resolved)
+        extract_table(warehouse, source_name, entity_name, entity, resolved, source.timezone)
         for entity_name, entity in source.entities.items()
     ]

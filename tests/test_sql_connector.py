@@ -86,7 +86,7 @@ def test_inserts_and_updates_arrive_once_each(source_engine: sa.Engine, warehous
         )
     second = extract_table(warehouse, "los", "borrowers", _entity(), _url(source_engine))
     assert second.rows_read == 2
-    assert ("B1", "公司1(更名)", "2026-06-01 14:00:00") in _landed(warehouse)
+    assert ("B1", "公司1(更名)", "2026-06-01 14:00:00+00:00") in _landed(warehouse)
     assert len(_landed(warehouse)) == 7
 
     third = extract_table(warehouse, "los", "borrowers", _entity(), _url(source_engine))
@@ -151,3 +151,27 @@ def test_a_column_named_in_the_config_but_missing_in_the_table_is_named(
     entity = _entity().model_copy(update={"mapping": {"source_id": "borrower_id", "name": "company_name"}})
     with pytest.raises(SourceError, match=r"table borrower has no column\(s\) \['company_name'\]"):
         extract_table(warehouse, "los", "borrowers", entity, _url(source_engine))
+
+
+def test_timestamps_without_a_zone_land_in_utc_from_the_sources_zone(
+    source_engine: sa.Engine, warehouse: Warehouse
+) -> None:
+    _insert(source_engine, ("B0", "公司0", NOON))
+    extract_table(warehouse, "los", "borrowers", _entity(), _url(source_engine), timezone="Asia/Shanghai")
+    assert _landed(warehouse) == [("B0", "公司0", "2026-06-01 04:00:00+00:00")]
+    [(cursor_value,)] = warehouse.fetch_all("SELECT cursor_value FROM meta.source_state")
+    assert cursor_value == "2026-06-01 12:00:00", "the watermark keeps the source's own spelling"
+
+
+def test_a_lookback_window_catches_rows_committed_late_and_lands_nothing_twice(
+    source_engine: sa.Engine, warehouse: Warehouse
+) -> None:
+    entity = _entity().model_copy(update={"lookback_seconds": 600})
+    _insert(source_engine, ("B0", "公司0", NOON), ("B1", "公司1", NOON + dt.timedelta(minutes=5)))
+    extract_table(warehouse, "los", "borrowers", entity, _url(source_engine))
+    _insert(source_engine, ("B2", "公司2", NOON + dt.timedelta(minutes=2)))
+    late = extract_table(warehouse, "los", "borrowers", entity, _url(source_engine))
+    assert (late.rows_read, late.rows_landed, late.rows_redelivered) == (3, 1, 2)
+    assert [row[0] for row in _landed(warehouse)] == ["B0", "B1", "B2"]
+    [(cursor_value, key_value)] = warehouse.fetch_all("SELECT cursor_value, key_value FROM meta.source_state")
+    assert (cursor_value, key_value) == ("2026-06-01 12:05:00", "B1"), "the watermark never moves back"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+import zoneinfo
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from c360.errors import SourceError
 from connectors.landing import (
     ExtractResult,
     count_batch_rows,
+    drop_redeliveries,
     ensure_raw_table,
     record_batch,
     rows_to_arrow,
@@ -59,28 +61,42 @@ def driver_url(url: str) -> str:
 
 
 def extract_table(
-    warehouse: Warehouse, source_name: str, entity_name: str, config: SqlEntity, url: str
+    warehouse: Warehouse, source_name: str, entity_name: str, config: SqlEntity, url: str, timezone: str = "UTC"
 ) -> ExtractResult:
-    """Land the rows of one table changed since the last watermark, batch by batch."""
+    """Land the rows of one table changed since the last watermark, batch by batch.
+
+    The source session runs in UTC; timestamps land as UTC text, those without a zone
+    read as ``timezone``. The watermark keeps the cursor as the source spells it.
+    """
     result = ExtractResult(source=source_name, entity=entity_name)
     watermark = _watermark(warehouse, source_name, entity_name)
     table = sa.table(config.table.split(".")[-1], schema=config.table.split(".")[0] if "." in config.table else None)
     cursor, key = sa.column(config.cursor), sa.column(config.key)
     query = sa.select(sa.text("*")).select_from(table).order_by(cursor, key)
-    if watermark is not None:
+    if watermark is not None and config.lookback_seconds:
+        query = query.where(cursor >= _behind(watermark[0], config.lookback_seconds, source_name, entity_name))
+    elif watermark is not None:
         query = query.where(sa.or_(cursor > watermark[0], sa.and_(cursor == watermark[0], key > watermark[1])))
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args=_utc_session(url))
+    zone = zoneinfo.ZoneInfo(timezone)
     try:
         with engine.connect() as source:
             rows = source.execution_options(stream_results=True, yield_per=config.batch_rows).execute(query)
             columns = list(rows.keys())
             _check_columns(source_name, entity_name, config, columns)
+            cursor_position, key_position = columns.index(config.cursor), columns.index(config.key)
             for partition in rows.partitions(config.batch_rows):
-                values = [[_as_text(value) for value in row] for row in partition]
-                batch_id = _land_batch(warehouse, source_name, entity_name, config, columns, values)
+                values = [[_as_text(value, zone) for value in row] for row in partition]
+                last = partition[-1]
+                reached = (_as_text(last[cursor_position], None), _as_text(last[key_position], None))
+                watermark = reached if watermark is None or _after(reached, watermark) else watermark
+                batch_id, landed, redelivered = _land_batch(
+                    warehouse, source_name, entity_name, columns, values, watermark
+                )
                 result.batch_ids.append(batch_id)
                 result.rows_read += len(values)
-                result.rows_landed += len(values)
+                result.rows_landed += landed
+                result.rows_redelivered += redelivered
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
         raise SourceError(
@@ -89,6 +105,36 @@ def extract_table(
     finally:
         engine.dispose()
     return result
+
+
+def _utc_session(url: str) -> dict[str, str]:
+    """Driver options that pin the source session's time zone to UTC."""
+    if url.startswith("postgresql"):
+        return {"options": "-c timezone=UTC"}
+    if url.startswith("mysql"):
+        return {"init_command": "SET time_zone = '+00:00'"}
+    return {}
+
+
+def _behind(cursor_value: str, seconds: int, source: str, entity: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(cursor_value)
+    except ValueError:
+        raise SourceError(
+            f"{source}.{entity}: lookback_seconds needs a timestamp cursor, not {cursor_value!r}"
+        ) from None
+    return (moment - dt.timedelta(seconds=seconds)).isoformat(sep=" ")
+
+
+def _after(candidate: tuple[str | None, str | None], watermark: tuple[str, str]) -> bool:
+    """Whether (cursor, key) ``candidate`` lies past ``watermark``: times compared as times."""
+    try:
+        return (dt.datetime.fromisoformat(candidate[0] or ""), candidate[1] or "") > (
+            dt.datetime.fromisoformat(watermark[0]),
+            watermark[1],
+        )
+    except ValueError:
+        return (candidate[0] or "", candidate[1] or "") > watermark
 
 
 def _watermark(warehouse: Warehouse, source: str, entity: str) -> tuple[str, str] | None:
@@ -110,37 +156,44 @@ def _land_batch(
     warehouse: Warehouse,
     source: str,
     entity: str,
-    config: SqlEntity,
     columns: list[str],
     values: list[list[str | None]],
-) -> str:
+    watermark: tuple[str | None, str | None],
+) -> tuple[str, int, int]:
+    """Land one batch with the watermark it reaches; returns (batch id, landed, already landed)."""
     batch_id = f"{source}.{entity}.{uuid.uuid4().hex[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
-    cursor_position, key_position = columns.index(config.cursor), columns.index(config.key)
-    last = values[-1]
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
         data = rows_to_arrow(
             columns, [(None, row) for row in values], batch_id=batch_id, source_file=None, extracted_at=extracted_at
         )
         warehouse.bulk_insert(conn, table, data)
+        redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
+        landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=None, content_sha256=None,
-            rows_read=len(values), rows_landed=count_batch_rows(conn, table, batch_id), rows_unparsed=0,
+            rows_read=len(values), rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
             extracted_at=extracted_at,
         )  # fmt: skip
         save_state(
-            conn, source=source, entity=entity, cursor_value=last[cursor_position], key_value=last[key_position],
+            conn, source=source, entity=entity, cursor_value=watermark[0] or "", key_value=watermark[1] or "",
             batch_id=batch_id, at=extracted_at,
         )  # fmt: skip
-    return batch_id
+    return batch_id, landed, redelivered
 
 
-def _as_text(value: object) -> str | None:
-    """Every source value lands as text; the canonical types come at standardization."""
+def _as_text(value: object, zone: zoneinfo.ZoneInfo | None) -> str | None:
+    """Every source value lands as text; the canonical types come at standardization.
+
+    With a ``zone``, timestamps become UTC (naive ones read as local to ``zone``);
+    without one they keep the source's own spelling, as a watermark must.
+    """
     if value is None:
         return None
     if isinstance(value, dt.datetime):
+        if zone is not None:
+            value = (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(dt.UTC)
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
