@@ -29,8 +29,10 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 
 bench: $(INSTALLED)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/sample_bank.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache
