@@ -208,3 +208,28 @@ def test_a_page_repeating_a_record_quarantines_the_repeat(scripted_api, warehous
     assert (result.rows_read, result.rows_landed, result.rows_unparsed) == (3, 2, 1)
     [(line, reason)] = warehouse.fetch_all("SELECT source_line, reason FROM quarantine.unparsed_row")
     assert (line, reason) == (3, "exact re-delivery of line 1")
+
+
+def test_a_run_that_stops_half_way_loses_nothing_on_the_next_run(scripted_api, warehouse: Warehouse) -> None:
+    newest_first = sorted(RECORDS, key=lambda record: record["updated_at"], reverse=True)
+    broken = {"page 2": True}
+
+    def answer(path: str, query: dict) -> tuple[int, dict, dict]:
+        page = int(query["page"])
+        if page == 2 and broken.pop("page 2", False):
+            return 400, {}, {"error": "bad gateway configuration"}
+        since = query.get("since")
+        matching = [record for record in newest_first if since is None or record["updated_at"] >= since]
+        return 200, {}, {"items": matching[(page - 1) * 5 : page * 5]}
+
+    source, entity = _source({"style": "page", "page_size": 5}, incremental=True)
+    url = scripted_api(answer)
+    with pytest.raises(SourceError, match="answered 400"):
+        extract_collection(warehouse, "api", "records", source, entity, url, None)
+    assert len(_landed_ids(warehouse)) == 5
+    assert warehouse.fetch_all("SELECT * FROM meta.source_state") == [], (
+        "a half-read collection keeps the old watermark"
+    )
+    rerun = extract_collection(warehouse, "api", "records", source, entity, url, None)
+    assert (rerun.rows_landed, rerun.rows_redelivered) == (18, 5)
+    assert _landed_ids(warehouse) == sorted(record["id"] for record in RECORDS)

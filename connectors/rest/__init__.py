@@ -1,7 +1,8 @@
 """JSON APIs: paginated collections (cursor, page or offset style) behind a bearer token.
 
-Each page lands as one batch in one transaction, together with the entity's watermark:
-the latest change time seen, sent back as the ``incremental`` parameter next run. A page
+Each page lands as one batch in one transaction. Once every page is in, the entity's
+watermark moves to the latest change time seen, sent back as the ``incremental``
+parameter next run; a run that stops half-way leaves it where it was. A page
 token the API hands out twice stops the run, since following it would loop for ever.
 A record the same page carries twice is quarantined; one an earlier run already landed
 (the inclusive boundary of an incremental window) is counted and not landed again. See the README.
@@ -73,13 +74,21 @@ def extract_collection(
                 continue
             latest = _later(latest, records, entity)
             batch_id, read, landed, unparsed, redelivered = _land_page(
-                warehouse, source_name, entity_name, entity, f"{entity.path} {page_label}", records, latest
+                warehouse, source_name, entity_name, entity, f"{entity.path} {page_label}", records
             )
             result.batch_ids.append(batch_id)
             result.rows_read += read
             result.rows_landed += landed
             result.rows_unparsed += unparsed
             result.rows_redelivered += redelivered
+    if latest is not None and latest != watermark:
+        # Only a run that read every page may move the watermark: pages need not come in
+        # change-time order, so a run that stopped half-way must start from the old one.
+        with warehouse.transaction() as conn:
+            save_state(
+                conn, source=source_name, entity=entity_name, cursor_value=latest, key_value="",
+                batch_id=result.batch_ids[-1], at=dt.datetime.now(dt.UTC),
+            )  # fmt: skip
     return result
 
 
@@ -149,7 +158,6 @@ def _land_page(
     config: RestEntity,
     page: str,
     records: list[object],
-    watermark: str | None,
 ) -> tuple[str, int, int, int, int]:
     batch_id = f"{source}.{entity}.{uuid.uuid4().hex[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
@@ -178,16 +186,6 @@ def _land_page(
             rows_read=len(records), rows_landed=landed, rows_unparsed=unparsed, rows_redelivered=redelivered,
             extracted_at=extracted_at,
         )  # fmt: skip
-        if watermark is not None:
-            save_state(
-                conn,
-                source=source,
-                entity=entity,
-                cursor_value=watermark,
-                key_value="",
-                batch_id=batch_id,
-                at=extracted_at,
-            )
     return batch_id, len(records), landed, unparsed, redelivered
 
 
