@@ -38,7 +38,7 @@ class ExtractResult:
     rows_unparsed: int = 0
     rows_redelivered: int = 0
     items_skipped: int = 0
-    """Files (or pages) already landed earlier and therefore not read again."""
+    """Files already landed earlier (same content) and therefore not read again."""
 
 
 @dataclass(frozen=True)
