@@ -21,11 +21,11 @@ from c360.config import SqlEntity, SqlSource
 from c360.errors import SourceError
 from connectors.landing import (
     ExtractResult,
+    columns_to_arrow,
     count_batch_rows,
     drop_redeliveries,
     ensure_raw_table,
     record_batch,
-    rows_to_arrow,
     save_state,
 )
 from warehouse import Warehouse
@@ -86,15 +86,15 @@ def extract_table(
             _check_columns(source_name, entity_name, config, columns)
             cursor_position, key_position = columns.index(config.cursor), columns.index(config.key)
             for partition in rows.partitions(config.batch_rows):
-                values = [[_as_text(value, zone) for value in row] for row in partition]
+                values = [_column_as_text(column, zone) for column in zip(*partition, strict=True)]
                 last = partition[-1]
                 reached = (_as_text(last[cursor_position], None), _as_text(last[key_position], None))
                 watermark = reached if watermark is None or _after(reached, watermark) else watermark
                 batch_id, landed, redelivered = _land_batch(
-                    warehouse, source_name, entity_name, columns, values, watermark
+                    warehouse, source_name, entity_name, columns, values, len(partition), watermark
                 )
                 result.batch_ids.append(batch_id)
-                result.rows_read += len(values)
+                result.rows_read += len(partition)
                 result.rows_landed += landed
                 result.rows_redelivered += redelivered
     except sa.exc.SQLAlchemyError as exc:
@@ -158,6 +158,7 @@ def _land_batch(
     entity: str,
     columns: list[str],
     values: list[list[str | None]],
+    count: int,
     watermark: tuple[str | None, str | None],
 ) -> tuple[str, int, int]:
     """Land one batch with the watermark it reaches; returns (batch id, landed, already landed)."""
@@ -165,15 +166,15 @@ def _land_batch(
     extracted_at = dt.datetime.now(dt.UTC)
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
-        data = rows_to_arrow(
-            columns, [(None, row) for row in values], batch_id=batch_id, source_file=None, extracted_at=extracted_at
+        data = columns_to_arrow(
+            columns, values, [None] * count, batch_id=batch_id, source_file=None, extracted_at=extracted_at
         )
         warehouse.bulk_insert(conn, table, data)
         redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=None, content_sha256=None,
-            rows_read=len(values), rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
+            rows_read=count, rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
             extracted_at=extracted_at,
         )  # fmt: skip
         save_state(
@@ -181,6 +182,19 @@ def _land_batch(
             batch_id=batch_id, at=extracted_at,
         )  # fmt: skip
     return batch_id, landed, redelivered
+
+
+def _column_as_text(values: tuple[object, ...], zone: zoneinfo.ZoneInfo) -> list[str | None]:
+    """One column of a batch as text, converting by the column's type rather than value by value."""
+    sample = next((value for value in values if value is not None), None)
+    if sample is None or isinstance(sample, str):
+        # A database without strict column types (SQLite) may still mix in a number.
+        return [value if value is None or isinstance(value, str) else _as_text(value, zone) for value in values]
+    if isinstance(sample, int | float):
+        return [None if value is None else str(value) for value in values]
+    if isinstance(sample, decimal.Decimal):
+        return [None if value is None else format(value, "f") for value in values]
+    return [_as_text(value, zone) for value in values]
 
 
 def _as_text(value: object, zone: zoneinfo.ZoneInfo | None) -> str | None:
