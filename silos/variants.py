@@ -79,8 +79,3 @@ def phone_style(rng: random.Random, mobile: str) -> str:
             full_width(mobile),
         )
     )
-
-
-def landline_style(rng: random.Random, landline: str) -> str:
-    area, number = landline.split("-")
-    return rng.choice((landline, f"({area}){number}", f"{area} {number}", f"+86-{area.lstrip('0')}-{number}"))

@@ -30,11 +30,6 @@ class Warehouse(ABC):
         self.url = url
         self.engine = engine
 
-    @property
-    def display_url(self) -> str:
-        """The URL with any password hidden, safe to print and log."""
-        return mask_password(self.url)
-
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
