@@ -139,24 +139,18 @@ def _enterprise(seed: int, index: int, rng: random.Random, *, is_group_parent: b
             if segment == "large"
             else None
         )
-    employees, revenue = _size(rng, segment)
-    return _make(
+    return _company(
         index,
         rng,
-        kind="enterprise",
         segment=segment,
         name=name,
         brand=brand,
         english=english,
         city=city,
         trade=trade,
-        uscc=_credit_code(rng, "91", city),
-        resident_id=None,
-        employees=employees,
-        revenue=revenue,
         group_key=customer_key(index) if is_group_parent else None,
         group_relation="parent" if is_group_parent else None,
-        lifecycle="existing" if is_group_parent else _lifecycle(rng),
+        lifecycle="existing" if is_group_parent else None,
     )
 
 
@@ -188,21 +182,15 @@ def _group_member(seed: int, index: int, rng: random.Random, parent: TrueCustome
         name = f"{parent.name}{short_city}分公司"
         english = f"{parent.english_name} {city.english} Branch" if parent.english_name else None
         segment = "medium"
-    employees, revenue = _size(rng, segment)
-    return _make(
+    return _company(
         index,
         rng,
-        kind="enterprise",
         segment=segment,
         name=name,
         brand=brand,
         english=english,
         city=city,
         trade=parent.trade,
-        uscc=_credit_code(rng, "91", city),
-        resident_id=None,
-        employees=employees,
-        revenue=revenue,
         group_key=parent.key,
         group_relation=relation,
         lifecycle="existing",
@@ -257,6 +245,37 @@ def _earlier_individual(seed: int, index: int) -> TrueCustomer | None:
         if candidate.kind == "individual":
             return candidate
     return None
+
+
+def _company(
+    index: int,
+    rng: random.Random,
+    *,
+    segment: str,
+    city: City,
+    group_key: str | None,
+    group_relation: str | None,
+    lifecycle: str | None,
+    **fields: object,
+) -> TrueCustomer:
+    """An enterprise of its size class with a credit code of its own; lifecycle drawn unless given."""
+    employees, revenue = _size(rng, segment)
+    credit_code = _credit_code(rng, "91", city)
+    return _make(
+        index,
+        rng,
+        kind="enterprise",
+        segment=segment,
+        city=city,
+        uscc=credit_code,
+        resident_id=None,
+        employees=employees,
+        revenue=revenue,
+        group_key=group_key,
+        group_relation=group_relation,
+        lifecycle=lifecycle or _lifecycle(rng),
+        **fields,
+    )
 
 
 def _make(
