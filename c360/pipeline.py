@@ -19,6 +19,7 @@ from c360.config import load_config
 from c360.errors import C360Error
 from c360.settings import Settings
 from c360.stages import STAGES, StageResult
+from warehouse import Warehouse
 from warehouse.base import mask_password
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,14 @@ def run_stage(settings: Settings, stage: str, source: str | None = None, run_id:
     """Run one stage (for one source where it is per source) and record it."""
     function = _stage_function(settings, stage, source)
     run_id = run_id or new_run_id()
-    _record_start(settings, run_id, stage, source or "")
-    try:
-        result = function()
-    except Exception as exc:
-        _record_end(settings, run_id, stage, source or "", "failed", message=mask_password(str(exc)))
-        raise
-    _record_end(settings, run_id, stage, source or "", "succeeded", result=result)
+    with stages.open_warehouse(settings) as ledger:
+        _record_start(ledger, run_id, stage, source or "")
+        try:
+            result = function()
+        except Exception as exc:
+            _record_end(ledger, run_id, stage, source or "", "failed", message=mask_password(str(exc)))
+            raise
+        _record_end(ledger, run_id, stage, source or "", "succeeded", result=result)
     log.info(
         "%s %s: in %d, out %d, quarantined %d",
         stage,
@@ -95,8 +97,8 @@ def _stage_function(settings: Settings, stage: str, source: str | None) -> Calla
     return lambda: function(settings)
 
 
-def _record_start(settings: Settings, run_id: str, stage: str, source: str) -> None:
-    with stages.open_warehouse(settings) as warehouse, warehouse.transaction() as conn:
+def _record_start(ledger: Warehouse, run_id: str, stage: str, source: str) -> None:
+    with ledger.transaction() as conn:
         conn.execute(
             sa.text("DELETE FROM meta.pipeline_run WHERE run_id = :run_id AND stage = :stage AND source = :source"),
             {"run_id": run_id, "stage": stage, "source": source},
@@ -111,7 +113,7 @@ def _record_start(settings: Settings, run_id: str, stage: str, source: str) -> N
 
 
 def _record_end(
-    settings: Settings,
+    ledger: Warehouse,
     run_id: str,
     stage: str,
     source: str,
@@ -120,7 +122,7 @@ def _record_end(
     result: StageResult | None = None,
     message: str | None = None,
 ) -> None:
-    with stages.open_warehouse(settings) as warehouse, warehouse.transaction() as conn:
+    with ledger.transaction() as conn:
         conn.execute(
             sa.text(
                 "UPDATE meta.pipeline_run SET status = :status, ended_at = :now, rows_in = :rows_in,"

@@ -36,22 +36,22 @@ def extract_source(
             extract_files(warehouse, source_name, entity_name, entity, silos_dir)
             for entity_name, entity in source.entities.items()
         ]
+    resolved = url or source.default_url
+    if resolved is None:
+        raise SourceError(
+            f"{source_name}: no URL; set C360_SOURCE_{source_name.upper()}_URL or the Airflow connection "
+            f"c360_source_{source_name}"
+        )
     if source.kind == "rest":
         from connectors.rest import extract_collection
 
-        base_url = url or source.default_url
-        if base_url is None:
-            raise SourceError(
-                f"{source_name}: no API URL; set C360_SOURCE_{source_name.upper()}_URL or the Airflow connection "
-                f"c360_source_{source_name}"
-            )
         return [
-            extract_collection(warehouse, source_name, entity_name, source, entity, base_url, token)
+            extract_collection(warehouse, source_name, entity_name, source, entity, resolved, token)
             for entity_name, entity in source.entities.items()
         ]
-    from connectors.sql import extract_table, source_url
+    from connectors.sql import database_url, extract_table
 
-    resolved = source_url(source_name, source, url, silos_dir)
+    resolved = database_url(source_name, resolved, silos_dir, from_config=url is None)
     return [
         extract_table(warehouse, source_name, entity_name, entity, resolved, source.timezone)
         for entity_name, entity in source.entities.items()

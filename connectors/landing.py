@@ -269,6 +269,15 @@ def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
     ).rowcount
 
 
+def read_state(warehouse: Warehouse, source: str, entity: str) -> tuple[str, str] | None:
+    """The entity's watermark: (cursor value, key value), or None before its first batch."""
+    rows = warehouse.fetch_all(
+        "SELECT cursor_value, key_value FROM meta.source_state WHERE source = :source AND entity = :entity",
+        {"source": source, "entity": entity},
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
 def save_state(
     conn: Connection, *, source: str, entity: str, cursor_value: str, key_value: str, batch_id: str, at: dt.datetime
 ) -> None:

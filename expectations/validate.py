@@ -38,11 +38,9 @@ class RowFailure:
 
 @dataclass(frozen=True)
 class ValidationOutcome:
-    """Every row-level failure of one batch, with the suite's totals."""
+    """Every row-level failure of one batch."""
 
     failures: list[RowFailure]
-    evaluated_rows: int
-    expectations_evaluated: int
 
     def quarantined_row_ids(self) -> set[int]:
         """Rows with at least one failure severe enough to quarantine them."""
@@ -81,7 +79,7 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
                     reason=config.description or config.type,
                 )
             )
-    return ValidationOutcome(failures, len(frame), len(result.results))
+    return ValidationOutcome(failures)
 
 
 @cache

@@ -63,7 +63,6 @@ CUSTOMER_FIELDS = (
 class GenerationSummary:
     """What was written: row counts per table or file, and the bad rows by kind."""
 
-    out_dir: Path
     customers: int
     seed: int
     counts: dict[str, int]
@@ -127,7 +126,7 @@ def generate_silos(out_dir: Path, customers: int, seed: int) -> GenerationSummar
         counts[f"risk/watchlist_{stamp}.xlsx"] = len(watchlist)
     counts.update(los.counts | core.counts)
     _write_watchlist(out_dir / f"risk/watchlist_{stamp}.xlsx", watchlist)
-    summary = GenerationSummary(out_dir, customers, seed, dict(sorted(counts.items())), bad_counts)
+    summary = GenerationSummary(customers, seed, dict(sorted(counts.items())), bad_counts)
     (out_dir / "silos.json").write_text(
         json.dumps(
             {

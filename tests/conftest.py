@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from connectors.sql import driver_url
 from silos.generate import generate_silos
 from silos.serve import serving_crm
 from silos.world import AS_OF
+from warehouse import Warehouse
 
 PG_ADMIN_URL = os.environ.get("C360_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("C360_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/mysql")
@@ -143,3 +144,22 @@ def settings(warehouse_url: str, silos_dir: Path, crm_server: tuple[str, str]) -
         source_urls={"crm": url},
         source_tokens={"crm": token},
     )
+
+
+@pytest.fixture
+def crash_bulk_insert(monkeypatch: pytest.MonkeyPatch) -> Callable[[Warehouse, int, Exception], None]:
+    """Make a warehouse's bulk load raise ``error`` on its ``call``-th use, as a dying connection would."""
+
+    def arm(warehouse: Warehouse, call: int, error: Exception) -> None:
+        real_bulk_insert = warehouse.bulk_insert
+        calls = []
+
+        def bulk_insert(conn, table, data):
+            calls.append(table)
+            if len(calls) == call:
+                raise error
+            return real_bulk_insert(conn, table, data)
+
+        monkeypatch.setattr(warehouse, "bulk_insert", bulk_insert)
+
+    return arm

@@ -127,21 +127,13 @@ def test_wrong_encoding_for_the_whole_file_names_the_file(warehouse: Warehouse, 
 
 
 def test_a_crash_mid_file_leaves_no_partial_batch(
-    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_bulk_insert
 ) -> None:
     rows = "".join(f"C{number:03d},公司{number},91110105000000{number:04d}\n" for number in range(10))
     _write(tmp_path, "a.csv", HEADER + rows)
     monkeypatch.setattr(files_connector, "CHUNK_ROWS", 3)
     real_bulk_insert = warehouse.bulk_insert
-    calls = []
-
-    def crash_on_third_chunk(conn, table, data):
-        calls.append(table)
-        if len(calls) == 3:
-            raise RuntimeError("connection lost")
-        return real_bulk_insert(conn, table, data)
-
-    monkeypatch.setattr(warehouse, "bulk_insert", crash_on_third_chunk)
+    crash_bulk_insert(warehouse, 3, RuntimeError("connection lost"))
     with pytest.raises(RuntimeError, match="connection lost"):
         extract_files(warehouse, "crm", "contacts", _entity(), tmp_path)
     assert warehouse.fetch_all("SELECT COUNT(*) FROM meta.batch")[0][0] == 0

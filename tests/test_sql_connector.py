@@ -107,19 +107,11 @@ def test_rows_sharing_a_timestamp_are_neither_lost_nor_repeated(source_engine: s
 
 @pytest.mark.filterwarnings("ignore:Previous unbuffered result was left incomplete")
 def test_a_crash_mid_extract_loses_and_repeats_nothing(
-    source_engine: sa.Engine, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+    source_engine: sa.Engine, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, crash_bulk_insert
 ) -> None:
     _insert(source_engine, *[(f"B{n}", f"公司{n}", NOON + dt.timedelta(minutes=n)) for n in range(5)])
     real_bulk_insert = warehouse.bulk_insert
-    calls = []
-
-    def fail_second_batch(conn, table, data):
-        calls.append(table)
-        if len(calls) == 2:
-            raise ConnectionError("warehouse went away")
-        return real_bulk_insert(conn, table, data)
-
-    monkeypatch.setattr(warehouse, "bulk_insert", fail_second_batch)
+    crash_bulk_insert(warehouse, 2, ConnectionError("warehouse went away"))
     with pytest.raises(ConnectionError):
         extract_table(warehouse, "los", "borrowers", _entity(batch_rows=2), _url(source_engine))
     assert [row[0] for row in _landed(warehouse)] == ["B0", "B1"]

@@ -26,6 +26,7 @@ from connectors.landing import (
     ensure_raw_table,
     quarantine_repeats,
     quarantine_unparsed,
+    read_state,
     record_batch,
     records_to_rows,
     rows_to_arrow,
@@ -54,7 +55,8 @@ def extract_collection(
             f"connection c360_source_{source_name}"
         )
     result = ExtractResult(source=source_name, entity=entity_name)
-    watermark = _watermark(warehouse, source_name, entity_name) if entity.incremental else None
+    state = read_state(warehouse, source_name, entity_name) if entity.incremental else None
+    watermark = state[0] if state else None
     headers = {"Authorization": f"Bearer {token}"} if source.auth == "bearer" else {}
     with httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=source.timeout_seconds) as client:
 
@@ -187,11 +189,3 @@ def _land_page(
             extracted_at=extracted_at,
         )  # fmt: skip
     return batch_id, len(records), landed, unparsed, redelivered
-
-
-def _watermark(warehouse: Warehouse, source: str, entity: str) -> str | None:
-    rows = warehouse.fetch_all(
-        "SELECT cursor_value FROM meta.source_state WHERE source = :source AND entity = :entity",
-        {"source": source, "entity": entity},
-    )
-    return rows[0][0] if rows else None

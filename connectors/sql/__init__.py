@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from c360.config import SqlEntity, SqlSource
+from c360.config import SqlEntity
 from c360.errors import SourceError
 from connectors.landing import (
     ExtractResult,
@@ -25,6 +25,7 @@ from connectors.landing import (
     count_batch_rows,
     drop_redeliveries,
     ensure_raw_table,
+    read_state,
     record_batch,
     save_state,
 )
@@ -32,15 +33,13 @@ from warehouse import Warehouse
 from warehouse.base import mask_password
 
 
-def source_url(source_name: str, source: SqlSource, explicit_url: str | None, silos_dir: Path) -> str:
-    """The URL to read ``source_name`` from: explicit (environment, Airflow), else the config's default."""
-    url = explicit_url or source.default_url
-    if url is None:
-        raise SourceError(
-            f"{source_name}: no database URL; set C360_SOURCE_{source_name.upper()}_URL or the Airflow connection "
-            f"c360_source_{source_name}"
-        )
-    if url.startswith("sqlite:///") and not explicit_url:
+def database_url(source_name: str, url: str, silos_dir: Path, *, from_config: bool) -> str:
+    """The SQLAlchemy URL to read from, with this project's driver.
+
+    A SQLite path from the configuration (the demo) is relative to the silos folder and is
+    opened read-only, so a missing file is an error rather than a new, empty database.
+    """
+    if url.startswith("sqlite:///") and from_config:
         path = silos_dir / url.removeprefix("sqlite:///")
         if not path.is_file():
             raise SourceError(f"{source_name}: database file {path} not found")
@@ -69,7 +68,7 @@ def extract_table(
     read as ``timezone``. The watermark keeps the cursor as the source spells it.
     """
     result = ExtractResult(source=source_name, entity=entity_name)
-    watermark = _watermark(warehouse, source_name, entity_name)
+    watermark = read_state(warehouse, source_name, entity_name)
     table = sa.table(config.table.split(".")[-1], schema=config.table.split(".")[0] if "." in config.table else None)
     cursor, key = sa.column(config.cursor), sa.column(config.key)
     query = sa.select(sa.text("*")).select_from(table).order_by(cursor, key)
@@ -135,14 +134,6 @@ def _after(candidate: tuple[str | None, str | None], watermark: tuple[str, str])
         )
     except ValueError:
         return (candidate[0] or "", candidate[1] or "") > watermark
-
-
-def _watermark(warehouse: Warehouse, source: str, entity: str) -> tuple[str, str] | None:
-    rows = warehouse.fetch_all(
-        "SELECT cursor_value, key_value FROM meta.source_state WHERE source = :source AND entity = :entity",
-        {"source": source, "entity": entity},
-    )
-    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def _check_columns(source: str, entity: str, config: SqlEntity, columns: list[str]) -> None:
