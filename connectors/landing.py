@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from c360.errors import InvariantError, SourceError
+from connectors.text import SOURCE_LINE, raw_rows
 from warehouse import Warehouse, quote_identifier, table_name
 
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_extracted_at", "_row_hash")
@@ -74,8 +75,6 @@ def ensure_raw_table(
     if not existing:
         source_ddl = "".join(f", {quote_identifier(column)} TEXT" for column in columns)
         conn.exec_driver_sql(f"CREATE TABLE {qualified} ({_LINEAGE_DDL}{source_ddl})")
-        index = "row_hash_" + hashlib.sha256(table.encode()).hexdigest()[:16]
-        conn.exec_driver_sql(f"CREATE INDEX {quote_identifier(index)} ON {qualified} (_row_hash)")
     else:
         for column in new:
             conn.exec_driver_sql(f"ALTER TABLE {qualified} ADD COLUMN {quote_identifier(column)} TEXT")
@@ -107,56 +106,15 @@ def rows_to_arrow(
     source_file: str | None,
     extracted_at: dt.datetime,
 ) -> pa.Table:
-    """An all-text Arrow table of source rows plus lineage; identifiers never become numbers."""
-    lines = [line for line, _ in rows]
+    """Text rows of a file or page, each with its line, as they land in raw (see ``raw_rows``)."""
     by_column = list(zip(*(values for _, values in rows), strict=True)) if rows else [() for _ in columns]
-    return columns_to_arrow(
-        columns, by_column, lines, batch_id=batch_id, source_file=source_file, extracted_at=extracted_at
+    text = pa.table(
+        {
+            SOURCE_LINE: pa.array([line for line, _ in rows], pa.int64()),
+            **{column: pa.array(list(values), pa.string()) for column, values in zip(columns, by_column, strict=True)},
+        }
     )
-
-
-def columns_to_arrow(
-    columns: Sequence[str],
-    values: Sequence[Sequence[str | None]],
-    lines: Sequence[int | None],
-    *,
-    batch_id: str,
-    source_file: str | None,
-    extracted_at: dt.datetime,
-) -> pa.Table:
-    """The same, from the values of each column: the faster path, with no per-row work but the hash."""
-    count = len(lines)
-    lineage = {
-        "_batch_id": pa.array([batch_id] * count, pa.string()),
-        "_source_file": pa.array([source_file] * count, pa.string()),
-        "_source_line": pa.array(lines, pa.int64()),
-        "_extracted_at": pa.array([extracted_at] * count, pa.timestamp("us", tz="UTC")),
-        "_row_hash": pa.array(row_hashes(columns, values, count), pa.string()),
-    }
-    source_columns = {
-        column: pa.array(list(column_values), pa.string())
-        for column, column_values in zip(columns, values, strict=True)
-    }
-    return pa.table({**lineage, **source_columns})
-
-
-def row_hashes(columns: Sequence[str], values: Sequence[Sequence[str | None]], count: int) -> list[str]:
-    """A content hash of each row, stable across runs, for spotting exact re-deliveries.
-
-    Built from the (column, value) pairs that are present, in column-name order, so the
-    same record hashes the same whatever order or set of columns it arrived with; an
-    empty string is a value, a missing one is not.
-    """
-    ordered = sorted(range(len(columns)), key=lambda position: columns[position])
-    labelled = [
-        [None if value is None else f"{columns[position]}\x1f{value}" for value in values[position]]
-        for position in ordered
-    ]
-    pairs = zip(*labelled, strict=True) if labelled else ([] for _ in range(count))
-    return [
-        hashlib.sha256("\x1e".join(filter(None, row)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        for row in pairs
-    ]
+    return raw_rows(text, batch_id=batch_id, source_file=source_file, extracted_at=extracted_at)
 
 
 def records_to_rows(
@@ -260,6 +218,7 @@ def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
     are counted in ``meta.batch.rows_redelivered``, so rows in still add up.
     """
     # EXISTS, so each row of the batch is one index lookup rather than a scan of the table.
+    index_row_hashes(conn, table)
     return conn.execute(
         sa.text(
             f"DELETE FROM {table} AS r WHERE r._batch_id = :batch_id AND EXISTS "
@@ -267,6 +226,25 @@ def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
         ),
         {"batch_id": batch_id},
     ).rowcount
+
+
+def index_row_hashes(conn: Connection, table: str) -> None:
+    """Index the raw table's row hashes, which the re-delivery check looks up, if not yet done.
+
+    A first full load lands without the index and builds it once at the end: keeping a
+    B-tree of random hashes up to date row by row costs more than the load itself.
+    """
+    index = "row_hash_" + hashlib.sha256(table.encode()).hexdigest()[:16]
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {quote_identifier(index)} ON {table} (_row_hash)")
+
+
+def has_rows(warehouse: Warehouse, source: str, entity: str) -> bool:
+    """Whether the raw table of ``source.entity`` exists and holds at least one row."""
+    schema, table = raw_table(source, entity)
+    with warehouse.transaction() as conn:
+        if not warehouse.table_columns(conn, schema, table):
+            return False
+        return conn.execute(sa.text(f"SELECT 1 FROM {table_name(schema, table)} LIMIT 1")).first() is not None
 
 
 def read_state(warehouse: Warehouse, source: str, entity: str) -> tuple[str, str] | None:

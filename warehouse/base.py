@@ -6,9 +6,8 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -16,6 +15,9 @@ from sqlalchemy.engine import Connection, Engine
 from warehouse.errors import WarehouseError
 from warehouse.identifiers import quote_identifier
 from warehouse.migrate import apply_migrations
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Warehouse", "WarehouseError", "execute_script", "mask_password"]
 
@@ -44,6 +46,8 @@ class Warehouse(ABC):
 
     def fetch_frame(self, conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """A query's result as a DataFrame of Python objects, values exactly as stored."""
+        import pandas as pd  # only the transforms read frames; extract tasks start faster without it
+
         result = conn.execute(sa.text(sql), dict(params or {}))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
 
@@ -59,16 +63,18 @@ class Warehouse(ABC):
         return [row[0] for row in rows]
 
     def bulk_insert(self, conn: Connection, table: str, data: pa.Table) -> int:
-        """Append an Arrow table to ``table`` (already quoted) by column name; returns rows."""
+        """Append an Arrow table to ``table`` (already quoted) by column name.
+
+        Returns the rows the database reports inserted, not the rows it was given.
+        """
         if data.num_rows == 0:
             return 0
         columns = ", ".join(quote_identifier(name) for name in data.column_names)
         try:
-            self._bulk_insert(conn, table, columns, data)
+            return self._bulk_insert(conn, table, columns, data)
         except self.driver_errors as exc:
             reason = " ".join(str(exc).split())
             raise WarehouseError(f"bulk load into {table} failed: {reason}") from exc
-        return data.num_rows
 
     def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:
         """Insert rows of ``data`` into ``table``, replacing rows with the same ``key``.
@@ -103,8 +109,8 @@ class Warehouse(ABC):
         self.engine.dispose()
 
     @abstractmethod
-    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> None:
-        """Load ``data`` into ``table (columns)`` through the backend's bulk path."""
+    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
+        """Load ``data`` into ``table (columns)`` through the backend's bulk path; returns rows inserted."""
 
     def _prepare_session(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Pin session settings (time zone) on a fresh transaction."""

@@ -28,12 +28,12 @@ class DuckDBWarehouse(Warehouse):
         sa.event.listen(engine, "connect", _pin_time_zone)
         return cls(url, engine)
 
-    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> None:
+    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         duck = conn.connection.driver_connection
         view = f"_c360_load_{next(_load_names)}"
         duck.register(view, data)
         try:
-            duck.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}")
+            [(inserted,)] = duck.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}").fetchall()
         except duckdb.Error:
             # The transaction is aborted now and refuses even the unregister; the
             # original error is the one worth raising.
@@ -41,6 +41,7 @@ class DuckDBWarehouse(Warehouse):
                 duck.unregister(view)
             raise
         duck.unregister(view)
+        return inserted
 
 
 def _pin_time_zone(dbapi_connection: object, _record: object) -> None:

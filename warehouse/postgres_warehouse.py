@@ -30,7 +30,7 @@ class PostgresWarehouse(Warehouse):
         )
         return cls(url, engine)
 
-    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> None:
+    def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         # Arrow writes nulls as empty unquoted fields and every string quoted, which is
         # exactly how COPY's CSV format tells NULL from an empty string.
         buffer = io.BytesIO()
@@ -38,6 +38,7 @@ class PostgresWarehouse(Warehouse):
         buffer.seek(0)
         with conn.connection.driver_connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+            return cursor.rowcount
 
     def _lock_for_migration(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})

@@ -12,24 +12,28 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from c360.config import SqlEntity
 from c360.errors import SourceError
 from connectors.landing import (
     ExtractResult,
-    columns_to_arrow,
-    count_batch_rows,
     drop_redeliveries,
     ensure_raw_table,
+    has_rows,
+    index_row_hashes,
+    raw_table,
     read_state,
     record_batch,
     save_state,
 )
-from warehouse import Warehouse
+from connectors.sql.read import read_batches
+from connectors.text import raw_rows
+from warehouse import Warehouse, table_name
 from warehouse.base import mask_password
 
 
@@ -76,43 +80,27 @@ def extract_table(
         query = query.where(cursor >= _behind(watermark[0], config.lookback_seconds, source_name, entity_name))
     elif watermark is not None:
         query = query.where(sa.or_(cursor > watermark[0], sa.and_(cursor == watermark[0], key > watermark[1])))
-    engine = sa.create_engine(url, connect_args=_utc_session(url))
-    zone = zoneinfo.ZoneInfo(timezone)
-    try:
-        with engine.connect() as source:
-            rows = source.execution_options(stream_results=True, yield_per=config.batch_rows).execute(query)
-            columns = list(rows.keys())
-            _check_columns(source_name, entity_name, config, columns)
-            cursor_position, key_position = columns.index(config.cursor), columns.index(config.key)
-            for partition in rows.partitions(config.batch_rows):
-                values = [_column_as_text(column, zone) for column in zip(*partition, strict=True)]
-                last = partition[-1]
-                reached = (_as_text(last[cursor_position], None), _as_text(last[key_position], None))
-                watermark = reached if watermark is None or _after(reached, watermark) else watermark
-                batch_id, landed, redelivered = _land_batch(
-                    warehouse, source_name, entity_name, columns, values, len(partition), watermark
-                )
-                result.batch_ids.append(batch_id)
-                result.rows_read += len(partition)
-                result.rows_landed += landed
-                result.rows_redelivered += redelivered
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        raise SourceError(
-            f"{source_name}.{entity_name}: cannot read {config.table} from {mask_password(url)}: {reason}"
-        ) from None
-    finally:
-        engine.dispose()
+    # Batches of one run never repeat each other's rows (each (cursor, key) is read once),
+    # so re-deliveries are only possible against rows landed by an earlier run.
+    earlier_rows = has_rows(warehouse, source_name, entity_name)
+    where = f"{source_name}.{entity_name}: cannot read {config.table} from {mask_password(url)}"
+    for batch in read_batches(
+        url, query, config.batch_rows, where=where, check=_column_check(source_name, entity_name, config)
+    ):
+        last = batch.slice(batch.num_rows - 1).to_pylist()[0]
+        reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
+        watermark = reached if watermark is None or _after(reached, watermark) else watermark
+        batch_id, landed, redelivered = _land_batch(
+            warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=earlier_rows
+        )
+        result.batch_ids.append(batch_id)
+        result.rows_read += batch.num_rows
+        result.rows_landed += landed
+        result.rows_redelivered += redelivered
+    if result.batch_ids and not earlier_rows:
+        with warehouse.transaction() as conn:
+            index_row_hashes(conn, table_name(*raw_table(source_name, entity_name)))
     return result
-
-
-def _utc_session(url: str) -> dict[str, str]:
-    """Driver options that pin the source session's time zone to UTC."""
-    if url.startswith("postgresql"):
-        return {"options": "-c timezone=UTC"}
-    if url.startswith("mysql"):
-        return {"init_command": "SET time_zone = '+00:00'"}
-    return {}
 
 
 def _behind(cursor_value: str, seconds: int, source: str, entity: str) -> str:
@@ -136,36 +124,43 @@ def _after(candidate: tuple[str | None, str | None], watermark: tuple[str, str])
         return (candidate[0] or "", candidate[1] or "") > watermark
 
 
-def _check_columns(source: str, entity: str, config: SqlEntity, columns: list[str]) -> None:
-    needed = {config.key, config.cursor, *config.mapping.values()}
-    missing = sorted(needed - set(columns))
-    if missing:
-        raise SourceError(f"{source}.{entity}: table {config.table} has no column(s) {missing} named in sources.yml")
+def _column_check(source: str, entity: str, config: SqlEntity) -> Callable[[list[str]], None]:
+    def check(columns: list[str]) -> None:
+        needed = {config.key, config.cursor, *config.mapping.values()}
+        missing = sorted(needed - set(columns))
+        if missing:
+            raise SourceError(
+                f"{source}.{entity}: table {config.table} has no column(s) {missing} named in sources.yml"
+            )
+
+    return check
 
 
 def _land_batch(
     warehouse: Warehouse,
     source: str,
     entity: str,
-    columns: list[str],
-    values: list[list[str | None]],
-    count: int,
+    batch: pa.RecordBatch,
+    timezone: str,
     watermark: tuple[str | None, str | None],
+    *,
+    check_redelivery: bool,
 ) -> tuple[str, int, int]:
-    """Land one batch with the watermark it reaches; returns (batch id, landed, already landed)."""
+    """Land one batch with the watermark it reaches; returns (batch id, landed, already landed).
+
+    Landed rows are the database's own counts: inserted, less those it deleted as re-delivered.
+    """
     batch_id = f"{source}.{entity}.{uuid.uuid4().hex[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
     with warehouse.transaction() as conn:
-        table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
-        data = columns_to_arrow(
-            columns, values, [None] * count, batch_id=batch_id, source_file=None, extracted_at=extracted_at
-        )
-        warehouse.bulk_insert(conn, table, data)
-        redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
-        landed = count_batch_rows(conn, table, batch_id)
+        table = ensure_raw_table(warehouse, conn, source, entity, batch.schema.names, batch_id=batch_id)
+        rows = raw_rows(batch, batch_id=batch_id, source_file=None, extracted_at=extracted_at, zone=timezone)
+        inserted = warehouse.bulk_insert(conn, table, rows)
+        redelivered = drop_redeliveries(conn, table, batch_id=batch_id) if check_redelivery else 0
+        landed = inserted - redelivered
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=None, content_sha256=None,
-            rows_read=count, rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
+            rows_read=batch.num_rows, rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
             extracted_at=extracted_at,
         )  # fmt: skip
         save_state(
@@ -175,35 +170,12 @@ def _land_batch(
     return batch_id, landed, redelivered
 
 
-def _column_as_text(values: tuple[object, ...], zone: zoneinfo.ZoneInfo) -> list[str | None]:
-    """One column of a batch as text, converting by the column's type rather than value by value."""
-    sample = next((value for value in values if value is not None), None)
-    if sample is None or isinstance(sample, str):
-        # A database without strict column types (SQLite) may still mix in a number.
-        return [value if value is None or isinstance(value, str) else _as_text(value, zone) for value in values]
-    if isinstance(sample, int | float):
-        return [None if value is None else str(value) for value in values]
-    if isinstance(sample, decimal.Decimal):
-        return [None if value is None else format(value, "f") for value in values]
-    return [_as_text(value, zone) for value in values]
-
-
-def _as_text(value: object, zone: zoneinfo.ZoneInfo | None) -> str | None:
-    """Every source value lands as text; the canonical types come at standardization.
-
-    With a ``zone``, timestamps become UTC (naive ones read as local to ``zone``);
-    without one they keep the source's own spelling, as a watermark must.
-    """
+def _as_text(value: object) -> str | None:
+    """A cursor or key value as the source spells it, for the watermark and the next query."""
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        if zone is not None:
-            value = (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(dt.UTC)
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, bytes):
-        return value.hex()
     return str(value)
