@@ -3,10 +3,11 @@ ARG AIRFLOW_VERSION=3.3.2
 FROM apache/airflow:${AIRFLOW_VERSION}-python3.11
 ARG AIRFLOW_VERSION
 
-# /opt/c360/silos is where the sample bank is generated; a named volume mounted there
-# starts as a copy of it, owned by the airflow user like everything here.
+# /opt/c360/silos is where the sample bank is generated and /opt/c360/data_docs where
+# validation results are rendered; a named volume mounted on either starts as a copy of
+# it, owned by the airflow user like everything here.
 USER root
-RUN mkdir -p /opt/c360/silos && chown -R airflow:root /opt/c360
+RUN mkdir -p /opt/c360/silos /opt/c360/data_docs && chown -R airflow:root /opt/c360
 USER airflow
 WORKDIR /opt/c360
 COPY --chown=airflow:root pyproject.toml README.md ./

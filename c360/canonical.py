@@ -13,7 +13,9 @@ from typing import Literal
 INVALID_SUFFIX = "__invalid"
 """Beside a date or decimal field, the value as it came when it did not parse."""
 
-FieldKind = Literal["key", "text", "name", "code", "phone", "email", "date", "decimal", "fraction", "status"]
+FieldKind = Literal[
+    "key", "text", "name", "code", "phone", "email", "date", "decimal", "fraction", "status", "currency", "industry"
+]
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,10 @@ PARTY = CanonicalEntity(
             "certificate_number", "code", "the certificate's number, sorted into uscc or resident_id by its type"
         ),
         CanonicalField("legal_representative", "text", "legal representative (法定代表人) of a company"),
-        CanonicalField("phone", "phone", "phone number"),
+        CanonicalField("phone", "phone", "phone number, E.164 (+8613800138000)"),
         CanonicalField("email", "email", "e-mail address"),
         CanonicalField("address", "text", "registered or contact address"),
-        CanonicalField("industry_code", "code", "GB/T 4754 industry code"),
+        CanonicalField("industry_code", "industry", "GB/T 4754 industry code with its section letter (C3911)"),
     ),
 )
 
@@ -79,7 +81,7 @@ FACILITY = CanonicalEntity(
         _PARTY_ID,
         CanonicalField("product", "text", "product, for example project_loan or working_capital_loan"),
         CanonicalField("amount", "decimal", "granted amount, in currency"),
-        CanonicalField("currency", "code", "ISO 4217 currency code"),
+        CanonicalField("currency", "currency", "ISO 4217 currency code"),
         CanonicalField("start_date", "date", "first day of the facility"),
         CanonicalField("maturity_date", "date", "last day of the facility"),
         CanonicalField("status", "status", "active, closed or written_off", required=True),
@@ -95,7 +97,7 @@ ACCOUNT = CanonicalEntity(
         _PARTY_ID,
         CanonicalField("product", "text", "account product"),
         CanonicalField("balance", "decimal", "balance, in currency"),
-        CanonicalField("currency", "code", "ISO 4217 currency code"),
+        CanonicalField("currency", "currency", "ISO 4217 currency code"),
         CanonicalField("opened_on", "date", "day the account was opened"),
         CanonicalField("closed_on", "date", "day the account was closed"),
         CanonicalField("status", "status", "active, dormant or closed", required=True),

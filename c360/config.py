@@ -43,11 +43,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class QuarantineLimit(_Strict):
+    """When a batch is bad enough to stop as a whole rather than quarantine row by row.
+
+    A batch stops when more than ``share`` of its rows fail a critical expectation and at
+    least ``min_rows`` do: a format change upstream should halt the load, not quietly
+    send every row to quarantine; a few bad rows in a small batch should not.
+    """
+
+    share: float = Field(0.2, gt=0, le=1, description="largest share of a batch's rows that may be quarantined")
+    min_rows: PositiveInt = Field(20, description="quarantined rows below which a batch never stops")
+
+
 class _Entity(_Strict):
     """What every entity declares: the canonical entity it feeds and how its columns map."""
 
     canonical: CanonicalName
     mapping: dict[str, str] = Field(default_factory=dict, description="canonical field: source column")
+    quarantine_limit: QuarantineLimit = Field(default_factory=QuarantineLimit)
 
     @model_validator(mode="after")
     def _mapping_fits_canonical_entity(self) -> _Entity:

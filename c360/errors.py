@@ -21,3 +21,7 @@ class SourceError(C360Error):
 
 class InvariantError(C360Error):
     """Rows in a stage do not add up: rows in != rows out + rows quarantined."""
+
+
+class BatchStopped(C360Error):
+    """A batch failed validation so widely that it was stopped as a whole, not quarantined row by row."""

@@ -36,8 +36,8 @@ def new_run_id() -> str:
 
 def run_stage(settings: Settings, stage: str, source: str | None = None, run_id: str | None = None) -> StageResult:
     """Run one stage (for one source where it is per source) and record it."""
-    function = _stage_function(settings, stage, source)
     run_id = run_id or new_run_id()
+    function = _stage_function(settings, stage, source, run_id)
     with stages.open_warehouse(settings) as ledger:
         _record_start(ledger, run_id, stage, source or "")
         try:
@@ -47,12 +47,13 @@ def run_stage(settings: Settings, stage: str, source: str | None = None, run_id:
             raise
         _record_end(ledger, run_id, stage, source or "", "succeeded", result=result)
     log.info(
-        "%s %s: in %d, out %d, quarantined %d",
+        "%s %s: in %d, out %d, quarantined %d; %s",
         stage,
         source or "",
         result.rows_in,
         result.rows_out,
         result.rows_quarantined,
+        result.detail,
     )
     return result
 
@@ -86,13 +87,15 @@ def run_pipeline(
     return results
 
 
-def _stage_function(settings: Settings, stage: str, source: str | None) -> Callable[[], StageResult]:
+def _stage_function(settings: Settings, stage: str, source: str | None, run_id: str) -> Callable[[], StageResult]:
     if stage not in STAGES:
         raise C360Error(f"unknown stage {stage!r}; stages are {list(STAGES)}")
     function = getattr(stages, stage)
     if stage in stages.PER_SOURCE_STAGES:
         if source is None:
             raise C360Error(f"stage {stage!r} runs per source; name one")
+        if stage == "standardize":  # its Data Docs go to a folder per run
+            return lambda: function(settings, source, run_id)
         return lambda: function(settings, source)
     return lambda: function(settings)
 

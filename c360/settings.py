@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = "duckdb:///demo/warehouse.duckdb"
 DEFAULT_SILOS_DIR = Path("demo/silos")
+DEFAULT_DATA_DOCS_DIR = Path("demo/data_docs")
 
 
 class Settings(BaseModel):
@@ -26,6 +27,8 @@ class Settings(BaseModel):
     warehouse_url: str = DEFAULT_WAREHOUSE
     config_dir: Path = PROJECT_ROOT / "config"
     silos_dir: Path = DEFAULT_SILOS_DIR
+    data_docs_dir: Path = DEFAULT_DATA_DOCS_DIR
+    """Where validation results are rendered as Data Docs, one folder per run."""
     as_of: dt.date | None = None
     """The business date segments are computed for; today (UTC) when unset."""
     source_urls: dict[str, str] = {}
@@ -41,6 +44,7 @@ class Settings(BaseModel):
             "warehouse_url": "C360_WAREHOUSE",
             "config_dir": "C360_CONFIG_DIR",
             "silos_dir": "C360_SILOS_DIR",
+            "data_docs_dir": "C360_DATA_DOCS_DIR",
             "as_of": "C360_AS_OF",
         }
         for field, variable in env.items():

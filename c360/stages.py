@@ -88,20 +88,24 @@ def _extract_detail(batches: int, files_seen: int, redelivered: int) -> str:
     return ", ".join(parts)
 
 
-def standardize(settings: Settings, source: str) -> StageResult:
-    """Standardize and validate one source's pending batches into ``staging``."""
+def standardize(settings: Settings, source: str, run_id: str) -> StageResult:
+    """Standardize and validate one source's pending batches into ``staging``; Data Docs go to the run's folder."""
+    from expectations.data_docs import run_folder
     from transforms.standardize import standardize_source
 
     source_config = configured_source(settings, source)
     with open_warehouse(settings) as warehouse:
-        result = standardize_source(warehouse, source, source_config)
+        result = standardize_source(warehouse, source, source_config, docs=run_folder(settings.data_docs_dir, run_id))
+    detail = f"{len(result.batch_ids)} batch(es)"
+    if result.data_docs is not None:
+        detail += f"; Data Docs: {result.data_docs}"
     return StageResult(
         stage="standardize",
         source=source,
         rows_in=result.rows_in,
         rows_out=result.rows_out,
         rows_quarantined=result.rows_quarantined,
-        detail=f"{len(result.batch_ids)} batch(es)",
+        detail=detail,
         batch_ids=result.batch_ids,
     )
 

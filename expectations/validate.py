@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -37,29 +38,51 @@ class RowFailure:
 
 
 @dataclass(frozen=True)
+class ExpectationSummary:
+    """How one expectation fared on one batch."""
+
+    expectation: str
+    column: str | None
+    severity: str
+    rows_evaluated: int
+    rows_failed: int
+
+
+@dataclass(frozen=True)
 class ValidationOutcome:
-    """Every row-level failure of one batch."""
+    """Every row-level failure of one batch, per-expectation counts, and GX's own result."""
 
     failures: list[RowFailure]
+    summary: list[ExpectationSummary]
+    result: Any
+    """The ExpectationSuiteValidationResult, for Data Docs."""
 
     def quarantined_row_ids(self) -> set[int]:
         """Rows with at least one failure severe enough to quarantine them."""
         return {failure.row_id for failure in self.failures if failure.severity == QUARANTINE_SEVERITY}
 
 
-def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
-    """Validate ``frame`` (which must carry ``_row_id``) against the named suite."""
+def validate_frame(
+    frame: pd.DataFrame, suite_name: str, parameters: Mapping[str, Any] | None = None
+) -> ValidationOutcome:
+    """Validate ``frame`` (which must carry ``_row_id``) against the named suite.
+
+    ``parameters`` fill the suite's ``{"$PARAMETER": name}`` values (today's date, the
+    keys a reference must point at); an expectation whose parameter is not given does not
+    apply to this batch (a source without parties has no borrower to check against).
+    """
     if ROW_ID not in frame.columns:
         raise ValueError(f"frame to validate needs a {ROW_ID} column")
-    suite = load_suite(suite_name)
+    parameters = dict(parameters or {})
+    suite = load_suite(suite_name, frozenset(parameters))
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
+        expectation_parameters=parameters,
     )
-    failures = []
+    failures, summary = [], []
     for expectation_result in result.results:
-        if expectation_result.success:
-            continue
         config = expectation_result.expectation_config
         column = config.kwargs.get("column")
         severity = config.severity.value if hasattr(config.severity, "value") else str(config.severity)
@@ -68,7 +91,9 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
             raise RuntimeError(
                 f"expectation {config.type} on {column} could not run: {raised.get('exception_message')}"
             )
-        for failed in expectation_result.result.get("unexpected_index_list") or []:
+        failed_rows = expectation_result.result.get("unexpected_index_list") or []
+        summary.append(ExpectationSummary(config.type, column, severity, len(frame), len(failed_rows)))
+        for failed in failed_rows:
             failures.append(
                 RowFailure(
                     row_id=int(failed[ROW_ID]),
@@ -79,17 +104,24 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
                     reason=config.description or config.type,
                 )
             )
-    return ValidationOutcome(failures)
+    return ValidationOutcome(failures, summary, result)
 
 
 @cache
-def load_suite(name: str) -> gx.ExpectationSuite:
-    """The suite kept as ``expectations/suites/<name>.json``."""
+def load_suite(name: str, parameters: frozenset[str] = frozenset()) -> gx.ExpectationSuite:
+    """The suite kept as ``expectations/suites/<name>.json``, less expectations whose parameters are not given."""
     _batch_definition()  # sets up GX (quietly) before its first use
     import great_expectations as gx
 
     document = json.loads(resources.files("expectations.suites").joinpath(f"{name}.json").read_text("utf-8"))
+    document["expectations"] = [
+        expectation for expectation in document["expectations"] if _parameters_of(expectation["kwargs"]) <= parameters
+    ]
     return gx.ExpectationSuite(**document)
+
+
+def _parameters_of(kwargs: Mapping[str, Any]) -> set[str]:
+    return {value["$PARAMETER"] for value in kwargs.values() if isinstance(value, dict) and "$PARAMETER" in value}
 
 
 def _quiet_gx_loggers() -> None:

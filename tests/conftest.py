@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     for variable in ("C360_WAREHOUSE", "C360_CONFIG_DIR", "C360_SILOS_DIR", "C360_AS_OF"):
         os.environ.pop(variable, None)
+    # Data Docs of runs started through the CLI or Airflow go to a throw-away folder too.
+    os.environ["C360_DATA_DOCS_DIR"] = str(Path(os.environ["AIRFLOW_HOME"]) / "data_docs")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -140,6 +142,7 @@ def settings(warehouse_url: str, silos_dir: Path, crm_server: tuple[str, str]) -
     return Settings(
         warehouse_url=warehouse_url,
         silos_dir=silos_dir,
+        data_docs_dir=silos_dir.parent / "data_docs",
         as_of=AS_OF,
         source_urls={"crm": url},
         source_tokens={"crm": token},

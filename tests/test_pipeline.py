@@ -230,7 +230,7 @@ def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settin
     )
     assert (status, merged_into) == ("merged", borrower_customer)
     [(phone,)] = _rows(settings, "SELECT phone FROM core.customer WHERE customer_id = :id", {"id": borrower_customer})
-    assert phone == "01088886666"
+    assert phone == "+861088886666"
 
 
 def test_a_broken_source_fails_alone_and_is_recorded(settings: Settings) -> None:

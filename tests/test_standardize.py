@@ -10,7 +10,10 @@ from stdnum.cn import ric, uscc
 
 from c360.canonical import FACILITY, PARTY
 from transforms.standardize import standardize_frame
-from transforms.standardize.fields import clean_code, clean_name, clean_phone, parse_date, parse_decimal
+from transforms.standardize.fields import clean_code, clean_name, parse_currency, parse_date, parse_decimal, parse_phone
+from transforms.standardize.industry import parse_industry_code
+from transforms.standardize.names import parse_party_name
+from transforms.standardize.places import split_address
 
 GOOD_USCC = "91110105MA01ABCD3" + uscc.calc_check_digit("91110105MA01ABCD3")
 GOOD_RESIDENT_ID = "11010519491231002" + ric.calc_check_digit("11010519491231002?")  # a placeholder check digit
@@ -37,15 +40,20 @@ def test_names_are_half_width_with_one_bracket_style(raw: str | None, expected: 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("+86 138-0013-8000", "13800138000"),
-        ("0086 13800138000", "13800138000"),
-        ("１３８００１３８０００", "13800138000"),
-        ("（010）6552 8888", "01065528888"),
-        ("   ", None),
+        ("+86 138-0013-8000", ("+8613800138000", None)),
+        ("0086 13800138000", ("+8613800138000", None)),
+        ("13800138000", ("+8613800138000", None)),
+        ("１３８００１３８０００", ("+8613800138000", None)),
+        ("（010）6552 8888", ("+861065528888", None)),
+        ("0755-8345 6789", ("+8675583456789", None)),
+        ("+852 2523 1234", ("+85225231234", None)),
+        ("12345", (None, "12345")),
+        ("n/a", (None, "n/a")),
+        ("   ", (None, None)),
     ],
 )
-def test_phones_keep_digits_without_country_code(raw: str, expected: str | None) -> None:
-    assert clean_phone(raw) == expected
+def test_phones_become_e164_and_invalid_ones_are_kept_aside(raw: str, expected: tuple) -> None:
+    assert parse_phone(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -131,3 +139,88 @@ def test_facility_values_that_do_not_parse_are_kept_for_the_quarantine() -> None
     assert canonical["start_date"].tolist() == [dt.date(2026, 1, 5), None]
     assert canonical["start_date__invalid"].tolist() == [None, "2026-13-01"]
     assert canonical["status"].tolist() == ["active", "closed"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "core", "legal_form", "branch", "place"),
+    [
+        ("北京华信科技有限公司", "华信科技", "limited_company", False, "北京市"),
+        ("华信科技有限责任公司", "华信科技", "limited_company", False, None),
+        ("广东省深圳华信科技有限公司", "华信科技", "limited_company", False, "广东省"),
+        ("华信（北京）科技有限公司", "华信科技", "limited_company", False, "北京市"),
+        ("ＡＢＣ华信科技股份有限公司", "ABC华信科技", "joint_stock_company", False, None),
+        ("北京华信投资合伙企业(有限合伙)", "华信投资", "limited_partnership", False, "北京市"),
+        ("廣州華信電子有限公司", "华信电子", "limited_company", False, "广州市"),
+        ("北京华信科技有限公司上海分公司", "华信科技上海", "limited_company", True, "北京市"),
+        ("中国工商银行股份有限公司北京分行", "中国工商银行北京", "joint_stock_company", True, None),
+        ("Huaxin Technology Co., Ltd.", "Huaxin Technology", "limited_company", False, None),
+        ("Beijing Huaxin Technology Co.,Ltd.", "Huaxin Technology", "limited_company", False, "北京市"),
+        ("Huaxin (Shenzhen) Trading Co., Ltd.", "Huaxin Trading", "limited_company", False, "深圳市"),
+        ("Acme Holdings Inc.", "Acme Holdings", "corporation", False, None),
+        ("Beijing Huaxin Technology Co., Ltd. Shanghai Branch", "Huaxin Technology Shanghai", "limited_company", True,
+         "北京市"),
+        ("Holtd", "Holtd", None, False, None),
+        ("张伟", "张伟", None, False, None),
+    ],
+)  # fmt: skip
+def test_names_split_into_trade_name_legal_form_branch_and_place(
+    raw: str, core: str, legal_form: str | None, branch: bool, place: str | None
+) -> None:
+    name = parse_party_name(clean_name(raw))
+    assert (name.core, name.legal_form, name.branch, name.place) == (core, legal_form, branch, place)
+
+
+def test_a_branch_never_has_the_same_core_name_as_its_parent() -> None:
+    parent = parse_party_name("北京华信科技有限公司")
+    branch = parse_party_name("北京华信科技有限公司上海分公司")
+    assert branch.branch and not parent.branch
+    assert branch.core != parent.core
+
+
+def test_traditional_names_become_simplified_and_romanized_forms_bridge_languages() -> None:
+    assert parse_party_name("華信科技有限公司").display == "华信科技有限公司"
+    assert parse_party_name("北京华信有限公司").romanized == "huaxin"
+    assert parse_party_name("Beijing Huaxin Co., Ltd.").romanized == "huaxin"
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("北京市海淀区中关村大街1号", ("北京市", "北京市", "海淀区", "中关村大街1号")),
+        ("广东省深圳市南山区科技园路8号", ("广东省", "深圳市", "南山区", "科技园路8号")),
+        ("深圳市福田区深南大道1000号", ("广东省", "深圳市", "福田区", "深南大道1000号")),
+        ("浙江杭州西湖区文三路", ("浙江省", "杭州市", "西湖区", "文三路")),
+        ("上海浦东新区世纪大道100号", ("上海市", "上海市", "浦东新区", "世纪大道100号")),
+        ("中关村大街1号", (None, None, None, "中关村大街1号")),
+        (None, (None, None, None, None)),
+    ],
+)
+def test_addresses_split_into_province_city_district_and_the_rest(address: str | None, expected: tuple) -> None:
+    parts = split_address(address)
+    assert (parts.province, parts.city, parts.district, parts.rest) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("C3911", ("C3911", "C", None)),
+        ("3911", ("C3911", "C", None)),
+        ("I65", ("I65", "I", None)),
+        ("K7010", ("K7010", "K", None)),
+        ("A3911", (None, None, "A3911")),
+        ("9999", (None, None, "9999")),
+        ("制造业", (None, None, "制造业")),
+        (None, (None, None, None)),
+    ],
+)
+def test_industry_codes_find_their_gbt_4754_section(code: str | None, expected: tuple) -> None:
+    assert parse_industry_code(code) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("cny", ("CNY", None)), ("人民币", ("CNY", None)), ("RMB", ("CNY", None)), ("美元", ("USD", None)),
+     ("XYZ", (None, "XYZ")), ("", (None, None))],
+)  # fmt: skip
+def test_currencies_become_iso_4217_codes(raw: str, expected: tuple) -> None:
+    assert parse_currency(raw) == expected

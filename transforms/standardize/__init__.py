@@ -12,22 +12,30 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from c360.canonical import ENTITIES, PARTY, CanonicalEntity
-from c360.config import FileSource, SqlSource
-from c360.errors import ConfigError, InvariantError
+from c360.config import FileEntity, FileSource, QuarantineLimit, RestEntity, RestSource, SqlEntity, SqlSource
+from c360.errors import BatchStopped, ConfigError, InvariantError
 from connectors.landing import raw_table
+from expectations.data_docs import write_batch_page, write_index
 from expectations.quarantine import quarantine_failures
-from expectations.validate import ROW_ID, validate_frame
+from expectations.validate import QUARANTINE_SEVERITY, ROW_ID, ValidationOutcome, validate_frame
 from transforms.standardize.fields import CLEANERS, INVALID_SUFFIX, PARSERS
 from transforms.standardize.party import derive_party
 from warehouse import Warehouse, table_name
 
 KEY = ("source_system", "source_entity", "source_id")
+PARTY_PARTS = (
+    "name_core", "name_romanized", "legal_form", "name_place",
+    "province", "city", "district", "address_detail", "industry_section",
+)  # fmt: skip
+"""Text columns standardization derives for a party beyond its canonical fields."""
 _CENTS = decimal.Decimal("0.01")
 
 
@@ -40,11 +48,20 @@ class StandardizeResult:
     rows_in: int = 0
     rows_out: int = 0
     rows_quarantined: int = 0
+    data_docs: Path | None = None
+    """The run's Data Docs index, when pages were written."""
 
 
-def standardize_source(warehouse: Warehouse, source_name: str, source: FileSource | SqlSource) -> StandardizeResult:
-    """Standardize and validate every pending batch of one source, oldest first."""
+def standardize_source(
+    warehouse: Warehouse, source_name: str, source: FileSource | SqlSource | RestSource, docs: Path | None = None
+) -> StandardizeResult:
+    """Standardize and validate every pending batch of one source, oldest first.
+
+    With ``docs``, each batch's validation is rendered there as a Data Docs page and the
+    folder's index is refreshed.
+    """
     result = StandardizeResult(source=source_name)
+    has_parties = any(entity.canonical == "party" for entity in source.entities.values())
     pending = warehouse.fetch_all(
         "SELECT batch_id, entity FROM meta.batch WHERE source = :source AND standardized_at IS NULL "
         "ORDER BY extracted_at, batch_id",
@@ -60,12 +77,14 @@ def standardize_source(warehouse: Warehouse, source_name: str, source: FileSourc
         if entity.canonical == "none":
             continue
         rows_in, rows_out, rows_quarantined = _standardize_batch(
-            warehouse, source_name, entity_name, ENTITIES[entity.canonical], entity.mapping, batch_id
+            warehouse, source_name, entity_name, entity, batch_id, has_parties=has_parties, docs=docs
         )
         result.batch_ids.append(batch_id)
         result.rows_in += rows_in
         result.rows_out += rows_out
         result.rows_quarantined += rows_quarantined
+    if docs is not None and result.batch_ids:
+        result.data_docs = _write_docs_index(warehouse, docs)
     return result
 
 
@@ -97,10 +116,13 @@ def _standardize_batch(
     warehouse: Warehouse,
     source_name: str,
     entity_name: str,
-    entity: CanonicalEntity,
-    mapping: dict[str, str],
+    entity_config: FileEntity | SqlEntity | RestEntity,
     batch_id: str,
+    *,
+    has_parties: bool,
+    docs: Path | None,
 ) -> tuple[int, int, int]:
+    entity = ENTITIES[entity_config.canonical]
     now = dt.datetime.now(dt.UTC)
     with warehouse.transaction() as conn:
         raw = warehouse.fetch_frame(
@@ -109,11 +131,15 @@ def _standardize_batch(
             "WHERE _batch_id = :batch_id ORDER BY _source_line",
             {"batch_id": batch_id},
         )
-        canonical = standardize_frame(entity, raw, mapping)
+        canonical = standardize_frame(entity, raw, entity_config.mapping)
         canonical[ROW_ID] = range(len(canonical))
         canonical["source_file"] = raw["_source_file"]
         canonical["source_line"] = raw["_source_line"]
-        outcome = validate_frame(canonical, entity.name)
+        parameters = _suite_parameters(conn, source_name, entity, has_parties=has_parties, today=now.date())
+        outcome = validate_frame(canonical, entity.name, parameters)
+        if docs is not None:
+            write_batch_page(docs, source_name, batch_id, outcome.result)
+        _stop_if_over_limit(outcome, entity_config.quarantine_limit, len(raw), f"{source_name}.{entity_name}", batch_id)
         quarantined = quarantine_failures(
             warehouse,
             conn,
@@ -137,6 +163,7 @@ def _standardize_batch(
                 f"{source_name}.{entity_name} batch {batch_id}: {len(raw)} rows in, "
                 f"{staged} standardized and {quarantined} quarantined"
             )
+        _record_summary(warehouse, conn, outcome, batch_id, source_name, entity_name, entity.name, now)
         conn.execute(
             sa.text(
                 "UPDATE meta.batch SET standardized_at = :now, rows_standardized = :staged, "
@@ -145,6 +172,87 @@ def _standardize_batch(
             {"now": now, "staged": staged, "quarantined": quarantined, "batch_id": batch_id},
         )
     return len(raw), staged, quarantined
+
+
+def _suite_parameters(
+    conn: Connection, source_name: str, entity: CanonicalEntity, *, has_parties: bool, today: dt.date
+) -> dict[str, object]:
+    """Values the suites refer to: today (a day ahead, for zones east of UTC) and the source's known parties."""
+    parameters: dict[str, object] = {"today": today + dt.timedelta(days=1)}
+    if has_parties and "party_id" in entity.field_names:
+        rows = conn.execute(
+            sa.text("SELECT source_id FROM staging.party WHERE source_system = :source"), {"source": source_name}
+        )
+        parameters["party_ids"] = [row[0] for row in rows]
+    return parameters
+
+
+def _stop_if_over_limit(
+    outcome: ValidationOutcome, limit: QuarantineLimit, rows_in: int, where: str, batch_id: str
+) -> None:
+    """Stop the whole batch when too many of its rows fail: something upstream changed."""
+    failing = len(outcome.quarantined_row_ids())
+    if failing < limit.min_rows or failing <= limit.share * rows_in:
+        return
+    worst = sorted(
+        (item for item in outcome.summary if item.severity == QUARANTINE_SEVERITY and item.rows_failed),
+        key=lambda item: -item.rows_failed,
+    )[:3]
+    causes = "; ".join(f"{item.expectation} on {item.column}: {item.rows_failed} rows" for item in worst)
+    raise BatchStopped(
+        f"{where} batch {batch_id} stopped: {failing} of {rows_in} rows ({failing / rows_in:.1%}) fail a critical "
+        f"expectation, more than the limit of {limit.share:.0%} ({causes}). Nothing of it was standardized; "
+        "fix the source, or raise quarantine_limit for this entity in sources.yml, and run again"
+    )
+
+
+def _record_summary(
+    warehouse: Warehouse,
+    conn: Connection,
+    outcome: ValidationOutcome,
+    batch_id: str,
+    source: str,
+    entity: str,
+    suite: str,
+    at: dt.datetime,
+) -> None:
+    """One ``meta.validation_summary`` row per expectation of the suite, failed or not."""
+    count = len(outcome.summary)
+    warehouse.bulk_insert(
+        conn,
+        "meta.validation_summary",
+        pa.table(
+            {
+                "batch_id": pa.array([batch_id] * count, pa.string()),
+                "source": pa.array([source] * count, pa.string()),
+                "entity": pa.array([entity] * count, pa.string()),
+                "suite": pa.array([suite] * count, pa.string()),
+                "expectation": pa.array([item.expectation for item in outcome.summary], pa.string()),
+                "column_name": pa.array([item.column for item in outcome.summary], pa.string()),
+                "severity": pa.array([item.severity for item in outcome.summary], pa.string()),
+                "rows_evaluated": pa.array([item.rows_evaluated for item in outcome.summary], pa.int64()),
+                "rows_failed": pa.array([item.rows_failed for item in outcome.summary], pa.int64()),
+                "validated_at": pa.array([at] * count, pa.timestamp("us", tz="UTC")),
+            }
+        ),
+    )
+
+
+def _write_docs_index(warehouse: Warehouse, docs: Path) -> Path:
+    """Refresh the run's index from every page in its folder (each source's task adds its own)."""
+    pages = {page.stem: page.parent.name for page in docs.glob("*/*.html")}
+    counts = {
+        row[0]: row[1:]
+        for row in warehouse.fetch_all(
+            "SELECT batch_id, rows_landed, rows_standardized, rows_quarantined FROM meta.batch "
+            "WHERE standardized_at IS NOT NULL"
+        )
+        if row[0] in pages
+    }
+    return write_index(
+        docs,
+        sorted((pages[batch], batch, *(value or 0 for value in counts[batch])) for batch in counts),
+    )
 
 
 def _staging_rows(
@@ -181,6 +289,9 @@ def _staging_rows(
         columns["name_original"] = pa.array([str(value) for value in valid["name_original"]], pa.string())
         columns["uscc_valid"] = pa.array([value is True for value in valid["uscc_valid"]], pa.bool_())
         columns["resident_id_valid"] = pa.array([value is True for value in valid["resident_id_valid"]], pa.bool_())
+        columns["is_branch"] = pa.array([value is True for value in valid["is_branch"]], pa.bool_())
+        for part in PARTY_PARTS:
+            columns[part] = pa.array([_missing_as_none(value) for value in valid[part]], pa.string())
     return pa.table(columns)
 
 

@@ -1,8 +1,8 @@
 """Cleaning one value by the kind of canonical field it fills.
 
-Dates and decimals are parsed strictly; a value that does not parse is kept beside the
-field (as ``<field>__invalid``) so the expectation suite can quarantine the row and show
-the value as it came.
+Dates, decimals, phones, currencies and industry codes are parsed strictly; a value that
+does not parse is kept beside the field (as ``<field>__invalid``) so the expectation
+suite can quarantine or flag the row and show the value as it came.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 from c360.canonical import INVALID_SUFFIX
+from transforms.standardize.industry import parse_industry_code
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 _DATETIME_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}")
@@ -54,17 +55,51 @@ def clean_code(value: object) -> str | None:
     return text.upper().replace(" ", "").replace("-", "") or None
 
 
-def clean_phone(value: object) -> str | None:
-    """Digits only, without a leading +86 / 0086 country code."""
+def parse_phone(value: object) -> tuple[str | None, str | None]:
+    """(E.164 number, None) for a valid phone number, (None, text) for anything else.
+
+    Numbers without a country code are read as Chinese: ``(010)6552 8888`` is +861065528888.
+    """
+    import phonenumbers
+
     text = clean_text(value)
     if text is None:
-        return None
-    digits = _NOT_DIGIT.sub("", text)
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11, 12):
-            digits = digits[len(prefix) :]
-            break
-    return digits or None
+        return None, None
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None, text
+    if not phonenumbers.is_valid_number(number):
+        return None, text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+_CURRENCY_NAMES = {
+    "人民币": "CNY",
+    "RMB": "CNY",
+    "元": "CNY",
+    "美元": "USD",
+    "港币": "HKD",
+    "港元": "HKD",
+    "欧元": "EUR",
+}
+
+
+def parse_currency(value: object) -> tuple[str | None, str | None]:
+    """(ISO 4217 code, None) for a known currency (人民币 and RMB are CNY), (None, text) otherwise."""
+    import pycountry
+
+    text = clean_code(value)
+    if text is None:
+        return None, None
+    code = _CURRENCY_NAMES.get(text, text)
+    return (code, None) if pycountry.currencies.get(alpha_3=code) is not None else (None, text)
+
+
+def parse_industry(value: object) -> tuple[str | None, str | None]:
+    """(GB/T 4754 code with its section letter, None) for a valid code, (None, text) otherwise."""
+    code, _, invalid = parse_industry_code(clean_code(value))
+    return code, invalid
 
 
 def clean_lower(value: object) -> str | None:
@@ -105,7 +140,6 @@ CLEANERS: dict[str, Callable[[object], str | None]] = {
     "text": clean_text,
     "name": clean_name,
     "code": clean_code,
-    "phone": clean_phone,
     "email": clean_lower,
     "status": clean_lower,
 }
@@ -115,4 +149,7 @@ PARSERS: dict[str, Callable[[object], tuple[object, str | None]]] = {
     "date": parse_date,
     "decimal": parse_decimal,
     "fraction": parse_decimal,
+    "phone": parse_phone,
+    "currency": parse_currency,
+    "industry": parse_industry,
 }

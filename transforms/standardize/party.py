@@ -1,9 +1,13 @@
-"""Party records: which certificate is which, and whether its checksum holds."""
+"""Party records: which certificate is which and whether its checksum holds; name, address and industry parts."""
 
 from __future__ import annotations
 
 import pandas as pd
 from stdnum.cn import ric, uscc
+
+from transforms.standardize.industry import parse_industry_code
+from transforms.standardize.names import parse_party_name, to_simplified
+from transforms.standardize.places import split_address
 
 _USCC_TYPES = ("信用代码", "营业执照", "uscc", "credit code")
 _RESIDENT_ID_TYPES = ("身份证", "resident", "identity card")
@@ -32,4 +36,17 @@ def derive_party(canonical: pd.DataFrame, original_names: list[object]) -> pd.Da
     frame["resident_id_valid"] = [
         None if number is None else bool(ric.is_valid(number)) for number in frame["resident_id"]
     ]
+    names = [None if name is None else parse_party_name(name) for name in frame["name"]]
+    frame["name"] = [None if name is None else name.display for name in names]
+    frame["name_core"] = [None if name is None else name.core for name in names]
+    frame["name_romanized"] = [None if name is None else name.romanized for name in names]
+    frame["legal_form"] = [None if name is None else name.legal_form for name in names]
+    frame["is_branch"] = [None if name is None else name.branch for name in names]
+    frame["name_place"] = [None if name is None else name.place for name in names]
+    frame["address"] = [None if address is None else to_simplified(address) for address in frame["address"]]
+    addresses = [split_address(address) for address in frame["address"]]
+    for part in ("province", "city", "district"):
+        frame[part] = [getattr(address, part) for address in addresses]
+    frame["address_detail"] = [address.rest for address in addresses]
+    frame["industry_section"] = [parse_industry_code(code)[1] for code in frame["industry_code"]]
     return frame.drop(columns=["certificate_type", "certificate_number"])

@@ -1,0 +1,193 @@
+"""China's administrative divisions, for splitting addresses and finding place names in company names.
+
+The divisions come from python-stdnum's table of division codes (the one it checks
+resident ID numbers against), so the list is kept up to date by that library rather
+than here. Only divisions still in force are used.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+_ENTRY = re.compile(r"^(?P<indent>\s*)(?P<code>\d+) (?:province|county)=\"(?P<names>[^\"]*)\"")
+_PERIOD = re.compile(r"^\[(?P<start>\d*)-(?P<end>\d*)\](?P<name>.*)$")
+_MUNICIPALITIES = ("11", "12", "31", "50")
+"""Beijing, Tianjin, Shanghai, Chongqing: provinces that are also the city."""
+_NOT_A_PLACE = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "省直辖行政单位")
+_SHORT_FORM = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|自治区|特别行政区|省|市)$")
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    """Six-digit division code: province XX0000, city XXYY00, county XXYYZZ."""
+    name: str
+
+    @property
+    def level(self) -> int:
+        return 1 if self.code.endswith("0000") else 2 if self.code.endswith("00") else 3
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    province: str | None
+    city: str | None
+    district: str | None
+    rest: str | None
+
+
+def split_address(address: str | None) -> AddressParts:
+    """Province, city, district (county) and the rest of a Chinese address.
+
+    Leading place names are read in order, each level optional; a city or district also
+    tells its province. ``北京市海淀区中关村大街1号`` gives (北京市, 北京市, 海淀区, 中关村大街1号);
+    an address that starts with no known place keeps everything in ``rest``.
+    """
+    if not address:
+        return AddressParts(None, None, None, None)
+    found: dict[int, Division] = {}
+    position = 0
+    for level in (1, 2, 3):
+        match = _longest_prefix(address, position, level, found)
+        if match is not None:
+            division, length = match
+            found[level] = division
+            position += length
+    province, city, district = _complete(found)
+    rest = address[position:].strip(" ,，") or None
+    return AddressParts(province, city, district, rest)
+
+
+def strip_places(name: str) -> tuple[str, str | None]:
+    """A name without the province or city names it starts with or holds in brackets.
+
+    English names lose a leading province or city in pinyin (``Beijing Huaxin`` -> Huaxin).
+
+    Returns (name without them, the place found). ``北京华信科技`` -> (华信科技, 北京市);
+    ``华信(北京)科技`` -> (华信科技, 北京市). At least two characters are always left.
+    """
+    place = None
+    if name.isascii():
+        first, _, remainder = name.partition(" ")
+        division = _romanized_places().get(first.lower())
+        if division is not None and len(remainder) >= 2:
+            return remainder, division.name
+        for bracketed in re.finditer(r" ?\(([A-Za-z]+)\)", name):
+            division = _romanized_places().get(bracketed.group(1).lower())
+            if division is not None:
+                return name.replace(bracketed.group(0), "", 1), division.name
+        return name, None
+    for level in (1, 2):
+        match = _longest_prefix(name, 0, level, {})
+        if match is not None and len(name) - match[1] >= 2:
+            place = place or match[0].name
+            name = name[match[1] :]
+    for bracketed in re.finditer(r"\(([^()]+)\)", name):
+        division = _named(bracketed.group(1), (1, 2))
+        if division is not None:
+            place = place or division.name
+            name = name.replace(bracketed.group(0), "", 1)
+            break
+    return name, place
+
+
+def _longest_prefix(text: str, start: int, level: int, found: dict[int, Division]) -> tuple[Division, int] | None:
+    """The division of ``level`` named at ``text[start:]`` (full or short name), within those already found."""
+    names = _names_by_level()[level]
+    for length in range(min(len(text) - start, _longest_name()), 1, -1):
+        for division in names.get(text[start : start + length], ()):
+            if all(division.code.startswith(parent.code[: 2 * parent.level]) for parent in found.values()):
+                return division, length
+    return None
+
+
+def _named(text: str, levels: tuple[int, ...]) -> Division | None:
+    for level in levels:
+        divisions = _names_by_level()[level].get(text)
+        if divisions:
+            return divisions[0]
+    return None
+
+
+def _complete(found: dict[int, Division]) -> tuple[str | None, str | None, str | None]:
+    """Fill the province and city a lower level implies; a municipality is its own city."""
+    by_code = _by_code()
+    lowest = found.get(3) or found.get(2) or found.get(1)
+    if lowest is None:
+        return None, None, None
+    province = by_code.get(lowest.code[:2] + "0000")
+    if lowest.code[:2] in _MUNICIPALITIES:
+        city = province
+    else:
+        city = found.get(2) or by_code.get(lowest.code[:4] + "00") if lowest.level >= 2 else None
+    district = found.get(3)
+    return (
+        province.name if province else None,
+        city.name if city else None,
+        district.name if district else None,
+    )
+
+
+@functools.cache
+def _divisions() -> tuple[Division, ...]:
+    """Every division in force, from stdnum's ``cn/loc.dat``."""
+    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text("utf-8")
+    divisions = []
+    province = ""
+    for line in text.splitlines():
+        entry = _ENTRY.match(line)
+        if entry is None:
+            continue
+        if not entry.group("indent"):
+            province = entry.group("code")
+            continue
+        code = province + entry.group("code")
+        for spelled in entry.group("names").split(","):
+            period = _PERIOD.match(spelled)
+            if period is not None and period.group("end"):
+                continue  # abolished
+            name = period.group("name") if period else spelled
+            if name and name not in _NOT_A_PLACE:
+                divisions.append(Division(code, name))
+    return tuple(divisions)
+
+
+@functools.cache
+def _by_code() -> dict[str, Division]:
+    return {division.code: division for division in _divisions()}
+
+
+@functools.cache
+def _names_by_level() -> dict[int, dict[str, tuple[Division, ...]]]:
+    """Per level, each full name and, for provinces and cities, each short name (广东, 深圳)."""
+    names: dict[int, dict[str, list[Division]]] = {1: {}, 2: {}, 3: {}}
+    for division in _divisions():
+        spellings = {division.name}
+        if division.level < 3:
+            short = _SHORT_FORM.sub("", division.name)
+            if len(short) >= 2:
+                spellings.add(short)
+        for spelling in spellings:
+            names[division.level].setdefault(spelling, []).append(division)
+    return {level: {name: tuple(found) for name, found in by_name.items()} for level, by_name in names.items()}
+
+
+@functools.cache
+def _longest_name() -> int:
+    return max(len(name) for by_name in _names_by_level().values() for name in by_name)
+
+
+@functools.cache
+def _romanized_places() -> dict[str, Division]:
+    """Provinces and cities by their short name in pinyin (beijing, shenzhen, guangdong)."""
+    from pypinyin import lazy_pinyin
+
+    places: dict[str, Division] = {}
+    for level in (2, 1):
+        for name, divisions in _names_by_level()[level].items():
+            if _SHORT_FORM.sub("", name) == name:
+                places["".join(lazy_pinyin(name)).lower()] = divisions[0]
+    return places
