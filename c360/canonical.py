@@ -14,7 +14,19 @@ INVALID_SUFFIX = "__invalid"
 """Beside a date or decimal field, the value as it came when it did not parse."""
 
 FieldKind = Literal[
-    "key", "text", "name", "code", "phone", "email", "date", "decimal", "fraction", "status", "currency", "industry"
+    "key",
+    "text",
+    "name",
+    "code",
+    "phone",
+    "email",
+    "date",
+    "month",
+    "decimal",
+    "fraction",
+    "status",
+    "currency",
+    "industry",
 ]
 
 
@@ -136,4 +148,17 @@ RATING = CanonicalEntity(
     ),
 )
 
-ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION, RATING)}
+REVENUE = CanonicalEntity(
+    "revenue",
+    "interest and fee income the bank booked on one account in one month",
+    (
+        _SOURCE_ID,
+        CanonicalField("account_id", "code", "source_id of the account, in the same source", required=True),
+        CanonicalField("period", "month", "the month the income belongs to, as its first day", required=True),
+        CanonicalField("interest_income", "decimal", "interest income, in currency"),
+        CanonicalField("fee_income", "decimal", "fee and commission income, in currency"),
+        CanonicalField("currency", "currency", "ISO 4217 currency code; the account's when not given"),
+    ),
+)
+
+ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION, RATING, REVENUE)}

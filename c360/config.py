@@ -34,7 +34,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")
 """A name that becomes part of a warehouse table name: lower-case, digits, underscores."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-CanonicalName = Literal["party", "facility", "account", "interaction", "rating", "none"]
+CanonicalName = Literal["party", "facility", "account", "interaction", "rating", "revenue", "none"]
 ColumnName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 TableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
 
@@ -59,8 +59,19 @@ class _Entity(_Strict):
     """What every entity declares: the canonical entity it feeds and how its columns map."""
 
     canonical: CanonicalName
-    mapping: dict[str, str] = Field(default_factory=dict, description="canonical field: source column")
+    mapping: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="canonical field: source column; source_id may list several columns (a composite key)",
+    )
     quarantine_limit: QuarantineLimit = Field(default_factory=QuarantineLimit)
+
+    @property
+    def source_columns(self) -> list[str]:
+        """Every source column the mapping names, once each, in mapping order."""
+        columns = (
+            column for value in self.mapping.values() for column in ([value] if isinstance(value, str) else value)
+        )
+        return list(dict.fromkeys(columns))
 
     @model_validator(mode="after")
     def _mapping_fits_canonical_entity(self) -> _Entity:
@@ -75,6 +86,13 @@ class _Entity(_Strict):
         missing = [name for name in entity.required if name not in self.mapping]
         if missing:
             raise ValueError(f"mapping: required {self.canonical} field(s) {missing} are not mapped")
+        listed = sorted(
+            name for name, value in self.mapping.items() if not isinstance(value, str) and name != "source_id"
+        )
+        if listed:
+            raise ValueError(f"mapping: only source_id may name several columns, not {listed}")
+        if any(not isinstance(value, str) and not value for value in self.mapping.values()):
+            raise ValueError("mapping: source_id names no column")
         return self
 
 

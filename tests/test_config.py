@@ -35,7 +35,7 @@ def test_shipped_configuration_is_valid() -> None:
     config = load_config(PROJECT_ROOT / "config")
     assert set(config.sources.sources) == {"loan_origination", "core_banking", "crm", "risk"}
     assert {entity.canonical for _, _, entity in config.sources.entities()} == {
-        "party", "facility", "account", "interaction", "rating", "none",
+        "party", "facility", "account", "interaction", "rating", "revenue", "none",
     }  # fmt: skip
 
 
@@ -49,6 +49,19 @@ def test_unmapped_required_field_is_refused(config_dir: Path) -> None:
     _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["mapping"].pop("name"))
     with pytest.raises(ConfigError, match=r"contacts: .*required party field\(s\) \['name'\] are not mapped"):
         load_config(config_dir)
+
+
+def test_only_the_source_key_may_combine_several_columns(config_dir: Path) -> None:
+    _edit(config_dir / "sources.yml", lambda doc: _contacts(doc)["mapping"].update(name=["company", "branch"]))
+    with pytest.raises(ConfigError, match=r"contacts: .*only source_id may name several columns, not \['name'\]"):
+        load_config(config_dir)
+
+
+def test_a_composite_source_key_needs_its_columns_in_the_source(config_dir: Path) -> None:
+    config = load_config(config_dir)
+    income = config.sources.sources["core_banking"].entities["income"]
+    assert income.mapping["source_id"] == ["account_no", "month"]
+    assert income.source_columns[:2] == ["account_no", "month"]
 
 
 def test_unknown_encoding_is_refused(config_dir: Path) -> None:

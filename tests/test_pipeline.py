@@ -108,7 +108,8 @@ def test_rows_in_equal_rows_out_plus_quarantined_for_every_batch(settings: Setti
         "SELECT entity, rows_read, rows_landed, rows_unparsed, rows_standardized, rows_quarantined FROM meta.batch",
     )
     assert {batch[0] for batch in batches} == {
-        "borrowers", "facilities", "customers", "accounts", "contacts", "interactions", "ratings", "watchlist",
+        "borrowers", "facilities", "customers", "accounts", "income", "contacts", "interactions", "ratings",
+        "watchlist",
     }  # fmt: skip
     for entity, read, landed, unparsed, standardized, quarantined in batches:
         assert read == landed + unparsed
@@ -117,6 +118,19 @@ def test_rows_in_equal_rows_out_plus_quarantined_for_every_batch(settings: Setti
     silo_counts = json.loads((settings.silos_dir / "silos.json").read_text(encoding="utf-8"))["counts"]
     [(borrowers,)] = _rows(settings, "SELECT COUNT(*) FROM raw.loan_origination__borrowers")
     assert borrowers == silo_counts["loan_origination.borrower"]
+
+
+def test_every_month_of_income_arrives_once_under_its_composite_key(settings: Settings) -> None:
+    run_pipeline(settings)
+    with sqlite3.connect(settings.silos_dir / "core_banking.sqlite") as core:
+        expected = core.execute("SELECT COUNT(*), SUM(interest_income), SUM(fee_income) FROM monthly_income").fetchone()
+    [(count, keys, interest, fees)] = _rows(
+        settings,
+        "SELECT COUNT(*), COUNT(DISTINCT source_id), SUM(interest_income), SUM(fee_income) FROM staging.revenue",
+    )
+    assert count == keys == expected[0]
+    assert (float(interest), float(fees)) == pytest.approx((expected[1], expected[2]))
+    assert not _rows(settings, "SELECT * FROM quarantine.revenue")
 
 
 def test_every_golden_customer_holds_records_of_one_true_customer_only(settings: Settings) -> None:

@@ -8,9 +8,17 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
-from c360.canonical import FACILITY, PARTY
+from c360.canonical import FACILITY, PARTY, REVENUE
 from transforms.standardize import standardize_frame
-from transforms.standardize.fields import clean_code, clean_name, parse_currency, parse_date, parse_decimal, parse_phone
+from transforms.standardize.fields import (
+    clean_code,
+    clean_name,
+    parse_currency,
+    parse_date,
+    parse_decimal,
+    parse_month,
+    parse_phone,
+)
 from transforms.standardize.industry import parse_industry_code
 from transforms.standardize.names import parse_party_name
 from transforms.standardize.places import split_address
@@ -224,3 +232,26 @@ def test_industry_codes_find_their_gbt_4754_section(code: str | None, expected: 
 )  # fmt: skip
 def test_currencies_become_iso_4217_codes(raw: str, expected: tuple) -> None:
     assert parse_currency(raw) == expected
+
+
+def test_a_composite_key_joins_its_columns_and_a_month_is_its_first_day() -> None:
+    raw = pd.DataFrame(
+        {"account": ["A1", "A1", None], "month": ["2026-05", "2026/06", "2026-07"], "interest": ["12.50", "n/a", "3"]},
+        dtype=object,
+    )
+    mapping = {
+        "source_id": ["account", "month"], "account_id": "account", "period": "month", "interest_income": "interest",
+    }  # fmt: skip
+    canonical = standardize_frame(REVENUE, raw, mapping)
+    assert canonical["source_id"].tolist() == ["A1:2026-05", "A1:2026/06", None]
+    assert canonical["period"].tolist() == [dt.date(2026, 5, 1), dt.date(2026, 6, 1), dt.date(2026, 7, 1)]
+    assert canonical["interest_income__invalid"].tolist() == [None, "n/a", None]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2026-06", (dt.date(2026, 6, 1), None)), ("202606", (dt.date(2026, 6, 1), None)),
+     ("2026-06-17", (dt.date(2026, 6, 1), None)), ("2026-13", (None, "2026-13")), ("June", (None, "June"))],
+)  # fmt: skip
+def test_months_parse_strictly(raw: str, expected: tuple) -> None:
+    assert parse_month(raw) == expected

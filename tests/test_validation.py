@@ -77,23 +77,26 @@ def test_few_bad_rows_are_quarantined_without_stopping_the_batch(warehouse: Ware
 def test_each_batch_has_a_summary_per_expectation_and_a_data_docs_page(warehouse: Warehouse, tmp_path: Path) -> None:
     source = _source(QuarantineLimit())
     _drop(tmp_path, good=8, nameless=2)
+    with (tmp_path / "drop" / "contacts.csv").open("a", encoding="utf-8") as drop:
+        drop.write("C099,上海远航物流有限公司,12345\n")  # not a phone number: reported, not quarantined
     _land(warehouse, tmp_path, source)
     docs = tmp_path / "docs" / "run-1"
     result = standardize_source(warehouse, "drop", source, docs=docs)
 
     summary = {
-        (expectation, column): (severity, evaluated, failed)
-        for expectation, column, severity, evaluated, failed in warehouse.fetch_all(
-            "SELECT expectation, column_name, severity, rows_evaluated, rows_failed FROM meta.validation_summary"
+        (row[0], row[1]): tuple(row[2:])
+        for row in warehouse.fetch_all(
+            "SELECT expectation, column_name, severity, rows_evaluated, rows_passed, rows_failed, rows_quarantined "
+            "FROM meta.validation_summary"
         )
     }
-    assert summary[("expect_column_values_to_not_be_null", "name")] == ("critical", 10, 2)
-    assert summary[("expect_column_values_to_be_unique", "source_id")] == ("critical", 10, 0)
-    assert summary[("expect_column_values_to_be_null", "phone__invalid")] == ("warning", 10, 0)
+    assert summary[("expect_column_values_to_not_be_null", "name")] == ("critical", 11, 9, 2, 2)
+    assert summary[("expect_column_values_to_be_unique", "source_id")] == ("critical", 11, 11, 0, 0)
+    assert summary[("expect_column_values_to_be_null", "phone__invalid")] == ("warning", 11, 10, 1, 0)
 
     [batch_id] = result.batch_ids
     assert result.data_docs == docs / "index.html"
     index = result.data_docs.read_text("utf-8")
-    assert batch_id in index and "<td>10</td><td>8</td><td>2</td>" in index
+    assert batch_id in index and "<td>11</td><td>9</td><td>2</td>" in index
     page = (docs / "drop" / f"{batch_id}.html").read_text("utf-8")
     assert "a customer without a name cannot be matched or shown" in page, "the expectation as the suite says it"

@@ -96,7 +96,7 @@ def _land_file(
             read += len(chunk)
             unparsed += len(chunk.unparsed)
         if table is None:
-            table = ensure_raw_table(warehouse, conn, source, entity, list(config.mapping.values()), batch_id=batch_id)
+            table = ensure_raw_table(warehouse, conn, source, entity, config.source_columns, batch_id=batch_id)
         unparsed += quarantine_repeats(conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at)
         redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)
@@ -119,7 +119,7 @@ def _land_file(
 def _chunks(source: str, entity: str, config: FileEntity, path: Path) -> Iterator[tuple[list[str], CsvChunk]]:
     """(columns, chunk) pairs from a file of the entity's format."""
     if config.format == "jsonl":
-        yield from read_jsonl_chunks(path, config.encoding, list(config.mapping.values()), CHUNK_ROWS)
+        yield from read_jsonl_chunks(path, config.encoding, config.source_columns, CHUNK_ROWS)
         return
     if config.format == "excel":
         chunks = read_excel_chunks(path, config.sheet, CHUNK_ROWS)
@@ -138,7 +138,7 @@ def _chunks(source: str, entity: str, config: FileEntity, path: Path) -> Iterato
 
 
 def _check_mapped_columns(source: str, entity: str, config: FileEntity, path: Path, columns: list[str]) -> None:
-    missing = sorted(set(config.mapping.values()) - set(columns))
+    missing = sorted(set(config.source_columns) - set(columns))
     if missing:
         raise SourceError(
             f"{path}: column(s) {missing} named in sources.yml ({source}.entities.{entity}.mapping) "

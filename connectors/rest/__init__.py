@@ -169,7 +169,7 @@ def _land_page(
         for position, record in enumerate(records, start=1)
         if not isinstance(record, dict)
     ]
-    columns, rows = records_to_rows(objects, list(config.mapping.values()))
+    columns, rows = records_to_rows(objects, config.source_columns)
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
         warehouse.bulk_insert(

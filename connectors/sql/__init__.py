@@ -126,7 +126,7 @@ def _after(candidate: tuple[str | None, str | None], watermark: tuple[str, str])
 
 def _column_check(source: str, entity: str, config: SqlEntity) -> Callable[[list[str]], None]:
     def check(columns: list[str]) -> None:
-        needed = {config.key, config.cursor, *config.mapping.values()}
+        needed = {config.key, config.cursor, *config.source_columns}
         missing = sorted(needed - set(columns))
         if missing:
             raise SourceError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from connectors.landing import raw_table
 from expectations.data_docs import write_batch_page, write_index
 from expectations.quarantine import quarantine_failures
 from expectations.validate import QUARANTINE_SEVERITY, ROW_ID, ValidationOutcome, validate_frame
-from transforms.standardize.fields import CLEANERS, INVALID_SUFFIX, PARSERS
+from transforms.standardize.fields import CLEANERS, INVALID_SUFFIX, PARSERS, clean_key
 from transforms.standardize.party import derive_party
 from warehouse import Warehouse, table_name
 
@@ -62,6 +63,7 @@ def standardize_source(
     """
     result = StandardizeResult(source=source_name)
     has_parties = any(entity.canonical == "party" for entity in source.entities.values())
+    has_accounts = any(entity.canonical == "account" for entity in source.entities.values())
     pending = warehouse.fetch_all(
         "SELECT batch_id, entity FROM meta.batch WHERE source = :source AND standardized_at IS NULL "
         "ORDER BY extracted_at, batch_id",
@@ -77,7 +79,14 @@ def standardize_source(
         if entity.canonical == "none":
             continue
         rows_in, rows_out, rows_quarantined = _standardize_batch(
-            warehouse, source_name, entity_name, entity, batch_id, has_parties=has_parties, docs=docs
+            warehouse,
+            source_name,
+            entity_name,
+            entity,
+            batch_id,
+            has_parties=has_parties,
+            has_accounts=has_accounts,
+            docs=docs,
         )
         result.batch_ids.append(batch_id)
         result.rows_in += rows_in
@@ -88,15 +97,17 @@ def standardize_source(
     return result
 
 
-def standardize_frame(entity: CanonicalEntity, raw: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """Canonical columns for ``entity`` from a raw frame, given canonical field -> source column.
+def standardize_frame(
+    entity: CanonicalEntity, raw: pd.DataFrame, mapping: Mapping[str, str | list[str]]
+) -> pd.DataFrame:
+    """Canonical columns for ``entity`` from a raw frame, given canonical field -> source column(s).
 
     Values stay Python objects (``None`` for missing), so an identifier never becomes a float.
+    A composite key (several columns) is their values joined by ``:``, missing if any is.
     """
     columns: dict[str, list[object]] = {}
     for canonical_field in entity.fields:
-        source_column = mapping.get(canonical_field.name)
-        values = raw[source_column].tolist() if source_column is not None else [None] * len(raw)
+        values = _source_values(raw, mapping.get(canonical_field.name))
         if canonical_field.kind in PARSERS:
             parsed = [PARSERS[canonical_field.kind](value) for value in values]
             columns[canonical_field.name] = [value for value, _ in parsed]
@@ -112,6 +123,15 @@ def standardize_frame(entity: CanonicalEntity, raw: pd.DataFrame, mapping: dict[
     return frame
 
 
+def _source_values(raw: pd.DataFrame, source: str | list[str] | None) -> list[object]:
+    if source is None:
+        return [None] * len(raw)
+    if isinstance(source, str):
+        return raw[source].tolist()
+    parts = [[clean_key(value) for value in raw[column].tolist()] for column in source]
+    return [None if None in row else ":".join(row) for row in zip(*parts, strict=True)]
+
+
 def _standardize_batch(
     warehouse: Warehouse,
     source_name: str,
@@ -120,6 +140,7 @@ def _standardize_batch(
     batch_id: str,
     *,
     has_parties: bool,
+    has_accounts: bool,
     docs: Path | None,
 ) -> tuple[int, int, int]:
     entity = ENTITIES[entity_config.canonical]
@@ -135,7 +156,9 @@ def _standardize_batch(
         canonical[ROW_ID] = range(len(canonical))
         canonical["source_file"] = raw["_source_file"]
         canonical["source_line"] = raw["_source_line"]
-        parameters = _suite_parameters(conn, source_name, entity, has_parties=has_parties, today=now.date())
+        parameters = _suite_parameters(
+            conn, source_name, entity, has_parties=has_parties, has_accounts=has_accounts, today=now.date()
+        )
         outcome = validate_frame(canonical, entity.name, parameters)
         if docs is not None:
             write_batch_page(docs, source_name, batch_id, outcome.result)
@@ -175,15 +198,23 @@ def _standardize_batch(
 
 
 def _suite_parameters(
-    conn: Connection, source_name: str, entity: CanonicalEntity, *, has_parties: bool, today: dt.date
+    conn: Connection,
+    source_name: str,
+    entity: CanonicalEntity,
+    *,
+    has_parties: bool,
+    has_accounts: bool,
+    today: dt.date,
 ) -> dict[str, object]:
-    """Values the suites refer to: today (a day ahead, for zones east of UTC) and the source's known parties."""
+    """Values the suites refer to: today (a day ahead, for zones east of UTC), the source's parties and accounts."""
     parameters: dict[str, object] = {"today": today + dt.timedelta(days=1)}
-    if has_parties and "party_id" in entity.field_names:
-        rows = conn.execute(
-            sa.text("SELECT source_id FROM staging.party WHERE source_system = :source"), {"source": source_name}
-        )
-        parameters["party_ids"] = [row[0] for row in rows]
+    for reference, referenced, present in (("party_id", "party", has_parties), ("account_id", "account", has_accounts)):
+        if present and reference in entity.field_names:
+            rows = conn.execute(
+                sa.text(f"SELECT source_id FROM staging.{referenced} WHERE source_system = :source"),
+                {"source": source_name},
+            )
+            parameters[f"{referenced}_ids"] = [row[0] for row in rows]
     return parameters
 
 
@@ -231,7 +262,14 @@ def _record_summary(
                 "column_name": pa.array([item.column for item in outcome.summary], pa.string()),
                 "severity": pa.array([item.severity for item in outcome.summary], pa.string()),
                 "rows_evaluated": pa.array([item.rows_evaluated for item in outcome.summary], pa.int64()),
+                "rows_passed": pa.array(
+                    [item.rows_evaluated - item.rows_failed for item in outcome.summary], pa.int64()
+                ),
                 "rows_failed": pa.array([item.rows_failed for item in outcome.summary], pa.int64()),
+                "rows_quarantined": pa.array(
+                    [item.rows_failed if item.severity == QUARANTINE_SEVERITY else 0 for item in outcome.summary],
+                    pa.int64(),
+                ),
                 "validated_at": pa.array([at] * count, pa.timestamp("us", tz="UTC")),
             }
         ),
@@ -276,7 +314,7 @@ def _staging_rows(
         if entity is PARTY and canonical_field.name in ("certificate_type", "certificate_number"):
             continue
         values = [_missing_as_none(value) for value in valid[canonical_field.name]]
-        if canonical_field.kind == "date":
+        if canonical_field.kind in ("date", "month"):
             columns[canonical_field.name] = pa.array(values, pa.date32())
         elif canonical_field.kind == "decimal":
             amounts = [None if value is None else decimal.Decimal(repr(value)).quantize(_CENTS) for value in values]

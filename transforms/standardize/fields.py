@@ -123,6 +123,23 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
     return None, text
 
 
+def parse_month(value: object) -> tuple[dt.date | None, str | None]:
+    """(first day of the month, None) for ``2026-06``, ``2026/06``, ``202606`` or a date in it.
+
+    (None, text) for anything else.
+    """
+    text = clean_text(value)
+    if text is None:
+        return None, None
+    for month_format in ("%Y-%m", "%Y/%m", "%Y%m"):
+        try:
+            return dt.datetime.strptime(text, month_format).date(), None
+        except ValueError:
+            continue
+    day, _ = parse_date(text)
+    return (day.replace(day=1), None) if day is not None else (None, text)
+
+
 def parse_decimal(value: object) -> tuple[float | None, str | None]:
     """(number, None) for a plain decimal number, (None, text) for anything else (n/a, 0,35%, 约500万)."""
     text = clean_text(value)
@@ -147,6 +164,7 @@ __all__ = ["CLEANERS", "INVALID_SUFFIX", "PARSERS"]
 
 PARSERS: dict[str, Callable[[object], tuple[object, str | None]]] = {
     "date": parse_date,
+    "month": parse_month,
     "decimal": parse_decimal,
     "fraction": parse_decimal,
     "phone": parse_phone,

@@ -12,8 +12,8 @@ ALTER TABLE staging.party ADD COLUMN district TEXT;
 ALTER TABLE staging.party ADD COLUMN address_detail TEXT;
 ALTER TABLE staging.party ADD COLUMN industry_section TEXT;
 
--- What each expectation found in each batch: rows evaluated, rows that failed, and
--- whether failing sent them to quarantine (critical) or was only reported (warning).
+-- What each expectation found in each batch: rows evaluated, passed and failed, and how
+-- many of the failures it sent to quarantine (critical) rather than only reported (warning).
 CREATE TABLE meta.validation_summary (
     batch_id TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -23,7 +23,9 @@ CREATE TABLE meta.validation_summary (
     column_name TEXT,
     severity TEXT NOT NULL,
     rows_evaluated BIGINT NOT NULL,
+    rows_passed BIGINT NOT NULL,
     rows_failed BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
     validated_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX validation_summary_batch ON meta.validation_summary (batch_id);
