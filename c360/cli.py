@@ -1,4 +1,4 @@
-"""The ``c360`` command line: demo, run and status.
+"""The ``c360`` command line: demo, run, status and evaluate.
 
 User errors (bad configuration, unreachable warehouse, unreadable file) end with one
 line on stderr naming what is wrong, and exit code 2; only bugs show a traceback.
@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", parents=[common], help="last run of each stage and source")
     status.set_defaults(command=_status)
 
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="resolution against a ground truth: precision, recall, F1, over/under-merges"
+    )
+    evaluate.add_argument(
+        "--truth", type=Path, required=True, metavar="FILE", help="records CSV: source_system, source_id, customer_key"
+    )
+    evaluate.set_defaults(command=_evaluate)
+
     silos = commands.add_parser("silos", help="a sample bank's department systems: generate, load, serve")
     silo_commands = silos.add_subparsers(required=True, metavar="SILOS_COMMAND")
     generate = silo_commands.add_parser("generate", help="write every department system to a folder")
@@ -144,6 +152,26 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     results = run_pipeline(settings, only=args.stage or STAGES, sources=args.source)
     _print_results(results, settings, time.monotonic() - started)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from c360.stages import open_warehouse
+    from transforms.resolve.evaluate import evaluate, read_truth
+
+    if not args.truth.is_file():
+        raise ConfigError(f"--truth: {args.truth} is not a file")
+    truth = read_truth(args.truth)
+    with open_warehouse(_settings(args)) as warehouse:
+        resolved = warehouse.fetch_all("SELECT source_system, source_id, customer_id FROM core.customer_xref")
+    result = evaluate(((row[0], row[1], row[2]) for row in resolved), truth)
+    print(f"records compared      {result.records:,}")
+    print(f"pairs: true {result.true_pairs:,}, predicted {result.predicted_pairs:,}, correct {result.correct_pairs:,}")
+    print(f"pairwise precision    {result.precision:.4f}")
+    print(f"pairwise recall       {result.recall:.4f}")
+    print(f"pairwise F1           {result.f1:.4f}")
+    print(f"over-merged customers {result.over_merged_clusters:,} (golden customers holding several real ones)")
+    print(f"under-merged          {result.under_merged_customers:,} (real customers split over several golden ones)")
     return 0
 
 

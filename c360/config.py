@@ -260,10 +260,18 @@ class Survivorship(_Strict):
     source_priority: list[Identifier] = Field(min_length=1)
 
 
+class Probabilistic(_Strict):
+    """Splink's part: pairs scored at least this likely to match are linked."""
+
+    enabled: bool = True
+    match_probability: float = Field(0.9, gt=0, lt=1, description="link pairs at or above this match probability")
+
+
 class MatchingConfig(_Strict):
     """``config/matching.yml``: how records become golden customers."""
 
     survivorship: Survivorship
+    probabilistic: Probabilistic = Field(default_factory=Probabilistic)
 
 
 class LifecycleRules(_Strict):

@@ -50,6 +50,12 @@ def test_demo_builds_the_customer_view_and_a_second_run_gives_the_same_counts(tm
         assert stage in status.stdout
     assert "succeeded" in status.stdout
 
+    evaluated = _c360("evaluate", "--truth", "demo/silos/truth/records.csv", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    figures = dict(re.findall(r"^pairwise (\w+) +([\d.]+)$", evaluated.stdout, re.MULTILINE))
+    assert float(figures["precision"]) == 1.0
+    assert float(figures["recall"]) >= 0.9
+
 
 def test_a_broken_configuration_is_one_line_naming_the_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "config"

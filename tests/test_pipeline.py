@@ -13,6 +13,7 @@ from c360.pipeline import PipelineFailed, run_pipeline
 from c360.settings import Settings
 from c360.stages import open_warehouse
 from silos.serve import serving_crm
+from transforms.resolve.evaluate import evaluate, read_truth
 
 
 def _rows(settings: Settings, sql: str, params: dict | None = None) -> list[tuple]:
@@ -86,7 +87,7 @@ def test_bad_rows_are_caught_by_the_named_check_and_no_good_row_is_quarantined(s
     assert not _rows(settings, "SELECT * FROM quarantine.account")
 
 
-def test_mistyped_identifiers_are_kept_flagged_and_never_matched(settings: Settings) -> None:
+def test_mistyped_identifiers_are_kept_flagged_and_never_a_match_key(settings: Settings) -> None:
     run_pipeline(settings)
     typos = [bad for bad in _csv(settings.silos_dir / "manifest" / "bad_rows.csv") if bad["kind"] == "invalid_checksum"]
     assert typos
@@ -98,7 +99,8 @@ def test_mistyped_identifiers_are_kept_flagged_and_never_matched(settings: Setti
             "WHERE p.source_system = :system AND p.source_id = :source_id",
             {"system": bad["system"], "source_id": bad["source_id"]},
         )
-        assert not uscc_valid and not resident_id_valid and match_rule == "single_record"
+        assert not uscc_valid and not resident_id_valid
+        assert match_rule in ("single_record", "probabilistic"), "a mistyped identifier is never a match key"
 
 
 def test_rows_in_equal_rows_out_plus_quarantined_for_every_batch(settings: Settings) -> None:
@@ -131,6 +133,21 @@ def test_every_month_of_income_arrives_once_under_its_composite_key(settings: Se
     assert count == keys == expected[0]
     assert (float(interest), float(fees)) == pytest.approx((expected[1], expected[2]))
     assert not _rows(settings, "SELECT * FROM quarantine.revenue")
+
+
+def test_probabilistic_matching_finds_what_credit_codes_alone_miss_without_false_merges(settings: Settings) -> None:
+    run_pipeline(settings)
+    truth = read_truth(settings.silos_dir / "truth" / "records.csv")
+    resolved = _rows(settings, "SELECT source_system, source_id, customer_id FROM core.customer_xref")
+    result = evaluate(resolved, truth)
+    assert result.over_merged_clusters == 0 and result.precision == 1.0
+    assert result.recall >= 0.95, result
+    rules = dict(_rows(settings, "SELECT match_rule, COUNT(*) FROM core.customer_xref GROUP BY match_rule"))
+    assert rules["probabilistic"] > 0 and rules["exact_uscc"] > 0 and rules["exact_resident_id"] > 0
+    [(weights,)] = _rows(
+        settings, "SELECT COUNT(*) FROM core.customer_xref WHERE match_rule = 'probabilistic' AND match_weight IS NULL"
+    )
+    assert weights == 0, "every probabilistic link keeps its match weight"
 
 
 def test_every_golden_customer_holds_records_of_one_true_customer_only(settings: Settings) -> None:
@@ -207,14 +224,18 @@ def test_a_rerun_changes_nothing(settings: Settings) -> None:
 def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settings: Settings) -> None:
     run_pipeline(settings)
     before = dict(_rows(settings, "SELECT source_system || ':' || source_id, customer_id FROM core.customer_xref"))
-    unlinked = _rows(
+    truth = read_truth(settings.silos_dir / "truth" / "records.csv")
+    pairs = _rows(
         settings,
-        "SELECT c.source_id, c.name, b.uscc, b.source_id FROM staging.party c JOIN staging.party b "
-        "ON b.source_system = 'loan_origination' AND b.uscc_valid "
+        "SELECT c.source_id, c.name, b.uscc, b.source_id FROM staging.party c "
+        "JOIN core.customer_xref xc ON xc.source_system = 'crm' AND xc.source_id = c.source_id "
+        "JOIN staging.party b ON b.source_system = 'loan_origination' AND b.uscc_valid "
         "JOIN core.customer_xref xb ON xb.source_system = 'loan_origination' AND xb.source_id = b.source_id "
-        "WHERE c.source_system = 'crm' AND c.uscc IS NULL AND c.name = b.name ORDER BY c.source_id",
+        "WHERE c.source_system = 'crm' AND c.uscc IS NULL AND xc.customer_id <> xb.customer_id "
+        "ORDER BY c.source_id, b.source_id",
     )
-    assert unlinked, "the sample must hold a CRM contact that names a borrower but lacks its credit code"
+    unlinked = [row for row in pairs if truth[("crm", row[0])] == truth[("loan_origination", row[3])]]
+    assert unlinked, "the sample must hold a CRM contact of a borrower that matching could not link to it"
     contact_id, contact_name, uscc, borrower_id = unlinked[0]
     update = {"id": contact_id, "company": contact_name, "credit_code": uscc, "updated_at": "2026-07-01T09:00:00+08:00"}
     with (settings.silos_dir / "crm" / "contacts.jsonl").open("a", encoding="utf-8") as contacts:

@@ -1,18 +1,17 @@
--- Each record's cluster: a valid unified social credit code links records, otherwise a record stands alone.
+-- Each record's cluster, as matching (match.py) assigned it, with the id it had before.
 DROP TABLE IF EXISTS _resolve_record;
 CREATE TEMPORARY TABLE _resolve_record AS
 SELECT
-    p.source_system,
-    p.source_entity,
-    p.source_id,
-    CASE
-        WHEN p.uscc_valid THEN 'uscc:' || p.uscc
-        ELSE 'record:' || p.source_system || '/' || p.source_entity || '/' || p.source_id
-    END AS cluster_key,
+    a.source_system,
+    a.source_entity,
+    a.source_id,
+    a.cluster_key,
+    a.match_rule,
+    a.match_weight,
     x.customer_id AS previous_customer_id
-FROM staging.party AS p
+FROM _resolve_assignment AS a
 LEFT JOIN core.customer_xref AS x
-    ON x.source_system = p.source_system AND x.source_entity = p.source_entity AND x.source_id = p.source_id;
+    ON x.source_system = a.source_system AND x.source_entity = a.source_entity AND x.source_id = a.source_id;
 
 -- How many of each cluster's records each previous customer_id held, and the best source
 -- priority among them: on equal overlap, the id carried by the higher-priority source wins.
@@ -81,8 +80,8 @@ SELECT
     r.source_entity,
     r.source_id,
     c.customer_id,
-    CASE WHEN COUNT(*) OVER (PARTITION BY r.cluster_key) > 1 THEN 'exact_uscc' ELSE 'single_record' END,
-    NULL,
+    r.match_rule,
+    r.match_weight,
     :resolved_at
 FROM _resolve_record AS r
 JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key;

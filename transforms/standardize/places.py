@@ -94,6 +94,18 @@ def strip_places(name: str) -> tuple[str, str | None]:
     return name, place
 
 
+def same_place(first: str, second: str) -> bool:
+    """Whether two place names can be the same place: equal, or a province and a city in it."""
+    if first == second:
+        return True
+    one, other = _named(first, (1, 2)), _named(second, (1, 2))
+    if one is None or other is None:
+        return True  # not a place we know: no evidence either way
+    if one.level == other.level:
+        return one.code == other.code
+    return one.code[:2] == other.code[:2]
+
+
 def _longest_prefix(text: str, start: int, level: int, found: dict[int, Division]) -> tuple[Division, int] | None:
     """The division of ``level`` named at ``text[start:]`` (full or short name), within those already found."""
     names = _names_by_level()[level]

@@ -1,0 +1,81 @@
+"""Clustering guards and deterministic keys, on hand-made records (no warehouse needed)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from transforms.resolve.match import (
+    RULE_PROBABILISTIC,
+    RULE_SINGLE,
+    RULE_USCC,
+    Link,
+    cluster,
+    deterministic_links,
+)
+
+COLUMNS = ("record", "uscc", "resident_id", "is_branch")
+
+
+def _records(*rows: tuple) -> pd.DataFrame:
+    return pd.DataFrame([dict(zip(COLUMNS, row, strict=True)) for row in rows], dtype=object)
+
+
+def _clusters(records: pd.DataFrame, links: list[Link]) -> set[frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    for assignment in cluster(records, links):
+        members.setdefault(assignment.cluster, set()).add(assignment.record)
+    return {frozenset(group) for group in members.values()}
+
+
+def test_records_sharing_a_valid_credit_code_or_id_number_link_directly() -> None:
+    records = _records(
+        ("a", "91110105MA00000001", None, False),
+        ("b", "91110105MA00000001", None, False),
+        ("c", None, "110101199003074477", False),
+        ("d", None, "110101199003074477", False),
+        ("e", None, None, False),
+    )
+    assert _clusters(records, deterministic_links(records)) == {
+        frozenset("ab"), frozenset("cd"), frozenset("e"),
+    }  # fmt: skip
+
+
+def test_a_probabilistic_link_never_joins_two_different_credit_codes() -> None:
+    records = _records(("a", "91110105MA00000001", None, False), ("b", "91310115MA00000002", None, False))
+    assert _clusters(records, [Link("a", "b", RULE_PROBABILISTIC, 12.0)]) == {frozenset("a"), frozenset("b")}
+
+
+def test_a_branch_never_merges_into_its_parent() -> None:
+    records = _records(("parent", None, None, False), ("branch", None, None, True))
+    assert _clusters(records, [Link("branch", "parent", RULE_PROBABILISTIC, 20.0)]) == {
+        frozenset({"parent"}), frozenset({"branch"}),
+    }  # fmt: skip
+
+
+def test_a_weak_chain_does_not_glue_two_strong_clusters_together() -> None:
+    records = _records(
+        ("a1", "91110105MA00000001", None, False),
+        ("a2", "91110105MA00000001", None, False),
+        ("b1", "91310115MA00000002", None, False),
+        ("b2", "91310115MA00000002", None, False),
+        ("x", None, None, False),
+    )
+    links = [
+        *deterministic_links(records),
+        Link("a2", "x", RULE_PROBABILISTIC, 9.0),
+        Link("b1", "x", RULE_PROBABILISTIC, 7.0),  # weaker: would put both codes in one cluster
+    ]
+    assert _clusters(records, links) == {frozenset({"a1", "a2", "x"}), frozenset({"b1", "b2"})}
+
+
+def test_each_record_names_the_rule_that_placed_it() -> None:
+    records = _records(
+        ("a", "91110105MA00000001", None, False), ("b", "91110105MA00000001", None, False), ("c", None, None, False),
+        ("d", None, None, False),
+    )  # fmt: skip
+    links = [*deterministic_links(records), Link("b", "c", RULE_PROBABILISTIC, 8.5)]
+    assignments = {item.record: item for item in cluster(records, links)}
+    assert (assignments["a"].rule, assignments["b"].rule) == (RULE_USCC, RULE_USCC)
+    assert (assignments["c"].rule, assignments["c"].weight) == (RULE_PROBABILISTIC, 8.5)
+    assert assignments["d"].rule == RULE_SINGLE
+    assert len({assignments[record].cluster for record in "abc"}) == 1

@@ -1,0 +1,210 @@
+"""Which staged party records are the same customer: deterministic keys, then Splink, then guarded clustering.
+
+1. Deterministic: records sharing a valid unified social credit code, or a valid resident
+   ID number, are the same customer.
+2. Probabilistic: Splink (DuckDB, in process, whatever the warehouse) scores pairs that
+   share a blocking key on the standardized parts (trade name, romanized name, legal
+   form, the place in the name, city, district, phone, e-mail, legal representative,
+   industry section), with parameters trained unsupervised (EM). Pairs at or above the
+   configured match probability are links, unless their names carry different places
+   (广州明万运输 is not 成都明万运输) or they are two people (no legal form) who share no
+   phone, e-mail address or ID number, because namesakes are common.
+3. Clustering: links are applied strongest first (deterministic, then by probability),
+   and a link is refused when it would put two different valid credit codes, two
+   different valid ID numbers, or a branch and a non-branch in one cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from transforms.standardize.places import same_place
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RULE_USCC = "exact_uscc"
+RULE_RESIDENT_ID = "exact_resident_id"
+RULE_PROBABILISTIC = "probabilistic"
+RULE_SINGLE = "single_record"
+
+_MATCH_COLUMNS = (
+    "name_core", "name_romanized", "legal_form", "name_place", "city", "district", "phone", "email",
+    "legal_representative", "industry_section",
+)  # fmt: skip
+_CORROBORATING = ("phone", "email", "resident_id")
+"""For people, a name is shared by too many: a link also needs one of these to agree."""
+
+
+@dataclass(frozen=True)
+class Link:
+    left: str
+    right: str
+    rule: str
+    weight: float | None
+    """Splink's match weight (log2 of the Bayes factor); None for deterministic links."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    record: str
+    cluster: str
+    """The smallest record key in the cluster: stable for the same members."""
+    rule: str
+    weight: float | None
+
+
+def deterministic_links(records: pd.DataFrame) -> list[Link]:
+    """Links between records sharing a valid credit code or a valid resident ID number."""
+    links = []
+    for column, rule in (("uscc", RULE_USCC), ("resident_id", RULE_RESIDENT_ID)):
+        keyed = records[records[column].notna()]
+        for _, members in keyed.groupby(column)["record"]:
+            ordered = sorted(members)
+            links.extend(Link(ordered[0], other, rule, None) for other in ordered[1:])
+    return links
+
+
+def probabilistic_links(records: pd.DataFrame, threshold: float) -> list[Link]:
+    """Pairs Splink scores at or above ``threshold``, trained on these records without labels."""
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    if len(records) < 2:
+        return []
+    frame = records[["record", *_MATCH_COLUMNS, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_core", [0.95, 0.88]),
+            cl.ExactMatch("name_romanized"),
+            cl.ExactMatch("legal_form"),
+            cl.ExactMatch("name_place"),
+            cl.ExactMatch("city"),
+            cl.ExactMatch("district"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("email"),
+            cl.ExactMatch("legal_representative"),
+            cl.ExactMatch("industry_section"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("name_core"),
+            block_on("name_romanized"),
+            block_on("phone"),
+            block_on("email"),
+            block_on("legal_representative", "city"),
+        ],
+        retain_matching_columns=False,
+    )
+    splink_logger = logging.getLogger("splink")
+    level = splink_logger.level
+    splink_logger.setLevel(logging.ERROR)  # training narrates every step; the task log wants the outcome
+    try:
+        linker = Linker(DuckDBAPI().register(frame), settings, log_level=logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("uscc"), block_on("resident_id")], recall=0.8
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=1_000_000)
+        for rule in (block_on("name_core"), block_on("phone")):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        predictions = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
+    finally:
+        splink_logger.setLevel(level)
+    by_record = records.set_index("record")
+    return [
+        Link(*sorted((left, right)), RULE_PROBABILISTIC, float(weight))
+        for left, right, weight in zip(
+            predictions["unique_id_l"], predictions["unique_id_r"], predictions["match_weight"], strict=True
+        )
+        if _plausible(by_record.loc[left], by_record.loc[right])
+    ]
+
+
+def _plausible(left: pd.Series, right: pd.Series) -> bool:
+    """Refuse what a score can miss: names registered in different places, people known only by name."""
+    places = (left["name_place"], right["name_place"])
+    if all(isinstance(place, str) for place in places) and not same_place(*places):
+        return False
+    return _corroborated(left, right)
+
+
+def _corroborated(left: pd.Series, right: pd.Series) -> bool:
+    """A company's name is evidence enough; two people (no legal form) must also share a phone, e-mail or ID."""
+    if isinstance(left["legal_form"], str) or isinstance(right["legal_form"], str):
+        return True
+    return any(isinstance(left[column], str) and left[column] == right[column] for column in _CORROBORATING)
+
+
+def cluster(records: pd.DataFrame, links: list[Link]) -> list[Assignment]:
+    """Apply links strongest first, refusing those a guard forbids; every record gets a cluster."""
+    parent = {record: record for record in records["record"]}
+    guards = {
+        record: _Guard(
+            {uscc} if isinstance(uscc, str) else set(),
+            {resident} if isinstance(resident, str) else set(),
+            {bool(branch)},
+        )
+        for record, uscc, resident, branch in zip(
+            records["record"], records["uscc"], records["resident_id"], records["is_branch"], strict=True
+        )
+    }
+    rule: dict[str, tuple[str, float | None]] = {}
+
+    def root(record: str) -> str:
+        while parent[record] != record:
+            parent[record] = parent[parent[record]]
+            record = parent[record]
+        return record
+
+    order = {RULE_USCC: 0, RULE_RESIDENT_ID: 1, RULE_PROBABILISTIC: 2}
+    for link in sorted(links, key=lambda link: (order[link.rule], -(link.weight or 0.0), link.left, link.right)):
+        left, right = root(link.left), root(link.right)
+        if left == right or not guards[left].compatible(guards[right]):
+            continue
+        keep, gone = min(left, right), max(left, right)
+        parent[gone] = keep
+        guards[keep] = guards[keep].union(guards.pop(gone))
+        for record in (link.left, link.right):
+            if record not in rule or order[rule[record][0]] > order[link.rule]:
+                rule[record] = (link.rule, link.weight)
+    members: dict[str, list[str]] = {}
+    for record in parent:
+        members.setdefault(root(record), []).append(record)
+    assignments = []
+    for group in members.values():
+        key = min(group)
+        for record in group:
+            found = rule.get(record) if len(group) > 1 else None
+            assignments.append(
+                Assignment(
+                    record,
+                    key,
+                    found[0] if found else RULE_SINGLE,
+                    found[1] if found else None,
+                )
+            )
+    return assignments
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """What a cluster holds that another must not contradict."""
+
+    credit_codes: set[str]
+    resident_ids: set[str]
+    branch: set[bool]
+
+    def compatible(self, other: _Guard) -> bool:
+        return (
+            len(self.credit_codes | other.credit_codes) <= 1
+            and len(self.resident_ids | other.resident_ids) <= 1
+            and len(self.branch | other.branch) <= 1
+        )
+
+    def union(self, other: _Guard) -> _Guard:
+        return _Guard(
+            self.credit_codes | other.credit_codes, self.resident_ids | other.resident_ids, self.branch | other.branch
+        )
