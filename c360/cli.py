@@ -1,4 +1,4 @@
-"""The ``c360`` command line: demo, run, status and evaluate.
+"""The ``c360`` command line: demo, run, status, evaluate and review.
 
 User errors (bad configuration, unreachable warehouse, unreadable file) end with one
 line on stderr naming what is wrong, and exit code 2; only bugs show a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -84,6 +85,23 @@ def _parser() -> argparse.ArgumentParser:
         "--truth", type=Path, required=True, metavar="FILE", help="records CSV: source_system, source_id, customer_key"
     )
     evaluate.set_defaults(command=_evaluate)
+
+    review = commands.add_parser("review", help="the match review queue, and stewards' decisions")
+    review_commands = review.add_subparsers(required=True, metavar="REVIEW_COMMAND")
+    queue = review_commands.add_parser("list", parents=[common], help="pairs waiting for a decision, with why")
+    queue.add_argument("--limit", type=int, default=20, help="pairs to show (default: 20)")
+    queue.set_defaults(command=_review_list)
+    for decision, help_text in (
+        ("must-link", "two records are one customer"),
+        ("cannot-link", "two records are different customers"),
+        ("split", "a record stands alone whatever matches it"),
+    ):
+        decide = review_commands.add_parser(decision, parents=[common], help=help_text)
+        decide.add_argument("records", nargs=1 if decision == "split" else 2, metavar="RECORD",
+                            help="source_system/source_entity/source_id")  # fmt: skip
+        decide.add_argument("--by", default=os.environ.get("USER", "steward"), help="who decides (default: $USER)")
+        decide.add_argument("--note", help="why, for the next steward and the auditor")
+        decide.set_defaults(command=_review_decide, decision=decision.replace("-", "_"))
 
     silos = commands.add_parser("silos", help="a sample bank's department systems: generate, load, serve")
     silo_commands = silos.add_subparsers(required=True, metavar="SILOS_COMMAND")
@@ -172,6 +190,36 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"pairwise F1           {result.f1:.4f}")
     print(f"over-merged customers {result.over_merged_clusters:,} (golden customers holding several real ones)")
     print(f"under-merged          {result.under_merged_customers:,} (real customers split over several golden ones)")
+    return 0
+
+
+def _review_list(args: argparse.Namespace) -> int:
+    from c360.stages import open_warehouse
+    from transforms.resolve.stewardship import pending_reviews
+
+    with open_warehouse(_settings(args)) as warehouse:
+        reviews = pending_reviews(warehouse, args.limit)
+    if not reviews:
+        print("the review queue is empty")
+    for review in reviews:
+        print(f"{review.left}  ~  {review.right}   match probability {review.probability:.3f}")
+        for field, part in review.explanation.items():
+            weight = "" if part["weight"] is None else f"{part['weight']:+.1f}"
+            print(f"    {field:<22} {weight:>6}  {part['left']!s:<30} | {part['right']!s}")
+    return 0
+
+
+def _review_decide(args: argparse.Namespace) -> int:
+    from c360.stages import open_warehouse
+    from transforms.resolve.stewardship import record_decision
+
+    left, right = args.records[0], (args.records[1] if len(args.records) > 1 else None)
+    with open_warehouse(_settings(args)) as warehouse:
+        decision_id = record_decision(warehouse, args.decision, left, right, args.by, args.note)
+    print(
+        f"decision {decision_id} recorded: {args.decision} {' '.join(args.records)}; "
+        "it applies from the next resolve run"
+    )
     return 0
 
 

@@ -265,6 +265,15 @@ class Probabilistic(_Strict):
 
     enabled: bool = True
     match_probability: float = Field(0.9, gt=0, lt=1, description="link pairs at or above this match probability")
+    review_probability: float = Field(
+        0.5, gt=0, lt=1, description="pairs from this probability up to match_probability go to the review queue"
+    )
+
+    @model_validator(mode="after")
+    def _review_band_below_links(self) -> Probabilistic:
+        if self.review_probability >= self.match_probability:
+            raise ValueError("review_probability must be below match_probability")
+        return self
 
 
 class MatchingConfig(_Strict):

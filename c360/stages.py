@@ -123,7 +123,9 @@ def resolve(settings: Settings) -> StageResult:
         rows_in=result.records,
         rows_out=result.customers,
         rows_quarantined=0,
-        detail=f"{result.ids_issued} id(s) issued, {result.ids_retired} retired",
+        detail=(
+            f"{result.ids_issued} id(s) issued, {result.ids_retired} retired, {result.reviews_queued} pair(s) to review"
+        ),
     )
 
 

@@ -8,6 +8,7 @@ records. See ``README.md`` beside this file for what each reads and writes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from c360.config import MatchingConfig
-from transforms.resolve.match import cluster, deterministic_links, probabilistic_links
+from transforms.resolve.match import (
+    RULE_STEWARD,
+    Assignment,
+    Candidate,
+    Link,
+    cluster,
+    deterministic_links,
+    probabilistic_links,
+)
+from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
 from warehouse.base import execute_script
 from warehouse.sqlfiles import load_statements
@@ -33,6 +43,7 @@ class ResolveResult:
     customers: int
     ids_issued: int
     ids_retired: int
+    reviews_queued: int
 
 
 def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> ResolveResult:
@@ -42,10 +53,20 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
     with warehouse.transaction() as conn:
         records = warehouse.fetch_frame(conn, _RECORDS)
         records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-        links = deterministic_links(records)
+        decisions = load_decisions(conn)
+        links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
+        links += deterministic_links(records)
+        candidates: list[Candidate] = []
         if matching.probabilistic.enabled:
-            links += probabilistic_links(records, matching.probabilistic.match_probability)
-        _load_assignments(warehouse, conn, records, cluster(records, links))
+            scored = probabilistic_links(
+                records, matching.probabilistic.match_probability, matching.probabilistic.review_probability
+            )
+            links += scored.links
+            candidates = scored.candidates
+            _save_model(conn, scored.model_json, len(records), resolved_at)
+        assignments = cluster(records, links, decisions.cannot_link, decisions.split)
+        _load_assignments(warehouse, conn, records, assignments)
+        queued = _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
         conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_priority")
         conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_priority (source_system TEXT, priority INTEGER)")
         warehouse.bulk_insert(
@@ -72,7 +93,11 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
             {"at": resolved_at},
         ).one()
     return ResolveResult(
-        records=counts[0], customers=counts[1], ids_issued=int(ids[0] or 0), ids_retired=int(ids[1] or 0)
+        records=counts[0],
+        customers=counts[1],
+        ids_issued=int(ids[0] or 0),
+        ids_retired=int(ids[1] or 0),
+        reviews_queued=queued,
     )
 
 
@@ -85,7 +110,9 @@ FROM staging.party
 """
 
 
-def _load_assignments(warehouse: Warehouse, conn: Connection, records: pd.DataFrame, assignments: list) -> None:
+def _load_assignments(
+    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, assignments: list[Assignment]
+) -> None:
     """``_resolve_assignment``: each record's cluster key, the rule that put it there and the match weight."""
     triples = zip(records["source_system"], records["source_entity"], records["source_id"], strict=True)
     keys = dict(zip(records["record"], triples, strict=True))
@@ -108,3 +135,57 @@ def _load_assignments(warehouse: Warehouse, conn: Connection, records: pd.DataFr
             }
         ),
     )
+
+
+def _save_model(conn: Connection, model_json: str, records: int, trained_at: dt.datetime) -> None:
+    """Keep the trained model as a new version in ``meta.match_model``."""
+    if not model_json:
+        return
+    conn.execute(
+        sa.text(
+            "INSERT INTO meta.match_model (model_version, trained_at, records, settings_json) "
+            "SELECT COALESCE(MAX(model_version), 0) + 1, :at, :records, :model FROM meta.match_model"
+        ),
+        {"at": trained_at, "records": records, "model": model_json},
+    )
+
+
+def _queue_reviews(
+    warehouse: Warehouse,
+    conn: Connection,
+    candidates: list[Candidate],
+    assignments: list[Assignment],
+    decisions: Decisions,
+    queued_at: dt.datetime,
+) -> int:
+    """Replace the review queue with this run's uncertain pairs that are still open questions.
+
+    A pair drops out once a steward decided it or other links already put both records in
+    one customer.
+    """
+    cluster_of = {item.record: item.cluster for item in assignments}
+    open_pairs = [
+        candidate
+        for candidate in candidates
+        if cluster_of.get(candidate.left) != cluster_of.get(candidate.right)
+        and not decisions.decided(candidate.left, candidate.right)
+    ]
+    conn.exec_driver_sql("DELETE FROM core.review_queue")
+    count = len(open_pairs)
+    warehouse.bulk_insert(
+        conn,
+        "core.review_queue",
+        pa.table(
+            {
+                "left_record": pa.array([pair.left for pair in open_pairs], pa.string()),
+                "right_record": pa.array([pair.right for pair in open_pairs], pa.string()),
+                "match_probability": pa.array([pair.probability for pair in open_pairs], pa.float64()),
+                "match_weight": pa.array([pair.weight for pair in open_pairs], pa.float64()),
+                "explanation": pa.array(
+                    [json.dumps(pair.explanation, ensure_ascii=False, default=str) for pair in open_pairs], pa.string()
+                ),
+                "queued_at": pa.array([queued_at] * count, pa.timestamp("us", tz="UTC")),
+            }
+        ),
+    )
+    return count

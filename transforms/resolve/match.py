@@ -9,14 +9,19 @@
    configured match probability are links, unless their names carry different places
    (广州明万运输 is not 成都明万运输) or they are two people (no legal form) who share no
    phone, e-mail address or ID number, because namesakes are common.
-3. Clustering: links are applied strongest first (deterministic, then by probability),
-   and a link is refused when it would put two different valid credit codes, two
-   different valid ID numbers, or a branch and a non-branch in one cluster.
+3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
+   then by match weight), and a link is refused when it would put two different valid
+   credit codes, two different valid ID numbers, a branch and a non-branch, or two
+   records a steward said are not one customer in one cluster. A record a steward split
+   out stands alone.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +33,10 @@ if TYPE_CHECKING:
 RULE_USCC = "exact_uscc"
 RULE_RESIDENT_ID = "exact_resident_id"
 RULE_PROBABILISTIC = "probabilistic"
+RULE_STEWARD = "steward_must_link"
 RULE_SINGLE = "single_record"
+RULE_SPLIT = "steward_split"
+_RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
 
 _MATCH_COLUMNS = (
     "name_core", "name_romanized", "legal_form", "name_place", "city", "district", "phone", "email",
@@ -67,14 +75,36 @@ def deterministic_links(records: pd.DataFrame) -> list[Link]:
     return links
 
 
-def probabilistic_links(records: pd.DataFrame, threshold: float) -> list[Link]:
-    """Pairs Splink scores at or above ``threshold``, trained on these records without labels."""
+@dataclass(frozen=True)
+class Candidate:
+    """A pair in the uncertain band, for a steward, with each field's part in the score."""
+
+    left: str
+    right: str
+    probability: float
+    weight: float
+    explanation: dict[str, dict[str, object]]
+
+
+@dataclass(frozen=True)
+class Scored:
+    links: list[Link]
+    candidates: list[Candidate]
+    model_json: str
+    """The trained model as Splink saves it."""
+
+
+def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: float) -> Scored:
+    """Pairs Splink scores at or above ``threshold`` as links, those from ``review_from`` up as candidates.
+
+    The model is trained on these records without labels.
+    """
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
 
     if len(records) < 2:
-        return []
+        return Scored([], [], "")
     frame = records[["record", *_MATCH_COLUMNS, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
     settings = SettingsCreator(
         link_type="dedupe_only",
@@ -97,7 +127,8 @@ def probabilistic_links(records: pd.DataFrame, threshold: float) -> list[Link]:
             block_on("email"),
             block_on("legal_representative", "city"),
         ],
-        retain_matching_columns=False,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
     )
     splink_logger = logging.getLogger("splink")
     level = splink_logger.level
@@ -110,17 +141,42 @@ def probabilistic_links(records: pd.DataFrame, threshold: float) -> list[Link]:
         linker.training.estimate_u_using_random_sampling(max_pairs=1_000_000)
         for rule in (block_on("name_core"), block_on("phone")):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        predictions = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
+        predictions = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
+        model_json = json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False, sort_keys=True)
     finally:
         splink_logger.setLevel(level)
     by_record = records.set_index("record")
-    return [
-        Link(*sorted((left, right)), RULE_PROBABILISTIC, float(weight))
-        for left, right, weight in zip(
-            predictions["unique_id_l"], predictions["unique_id_r"], predictions["match_weight"], strict=True
-        )
-        if _plausible(by_record.loc[left], by_record.loc[right])
-    ]
+    links, candidates = [], []
+    for row in predictions.to_dict("records"):
+        left, right = sorted((row["unique_id_l"], row["unique_id_r"]))
+        if not _plausible(by_record.loc[left], by_record.loc[right]):
+            continue
+        if row["match_probability"] >= threshold:
+            links.append(Link(left, right, RULE_PROBABILISTIC, float(row["match_weight"])))
+        else:
+            candidates.append(
+                Candidate(left, right, float(row["match_probability"]), float(row["match_weight"]), _explain(row))
+            )
+    return Scored(links, candidates, model_json)
+
+
+def _explain(row: dict) -> dict[str, dict[str, object]]:
+    """Per compared field: both values and the match weight its agreement or disagreement added."""
+    explanation = {}
+    for column in _MATCH_COLUMNS:
+        weight = _plain(row.get(f"mw_{column}"))
+        if weight is None:
+            continue
+        explanation[column] = {
+            "left": _plain(row.get(f"{column}_l")),
+            "right": _plain(row.get(f"{column}_r")),
+            "weight": round(float(weight), 2),
+        }
+    return explanation
+
+
+def _plain(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _plausible(left: pd.Series, right: pd.Series) -> bool:
@@ -138,9 +194,15 @@ def _corroborated(left: pd.Series, right: pd.Series) -> bool:
     return any(isinstance(left[column], str) and left[column] == right[column] for column in _CORROBORATING)
 
 
-def cluster(records: pd.DataFrame, links: list[Link]) -> list[Assignment]:
-    """Apply links strongest first, refusing those a guard forbids; every record gets a cluster."""
+def cluster(
+    records: pd.DataFrame,
+    links: list[Link],
+    cannot_link: Iterable[tuple[str, str]] = (),
+    split: Iterable[str] = (),
+) -> list[Assignment]:
+    """Apply links strongest first, refusing those a guard or a steward forbids; every record gets a cluster."""
     parent = {record: record for record in records["record"]}
+    members = {record: {record} for record in parent}
     guards = {
         record: _Guard(
             {uscc} if isinstance(uscc, str) else set(),
@@ -151,6 +213,11 @@ def cluster(records: pd.DataFrame, links: list[Link]) -> list[Assignment]:
             records["record"], records["uscc"], records["resident_id"], records["is_branch"], strict=True
         )
     }
+    apart: dict[str, set[str]] = {}
+    for left, right in cannot_link:
+        apart.setdefault(left, set()).add(right)
+        apart.setdefault(right, set()).add(left)
+    alone = set(split) & set(parent)
     rule: dict[str, tuple[str, float | None]] = {}
 
     def root(record: str) -> str:
@@ -159,33 +226,32 @@ def cluster(records: pd.DataFrame, links: list[Link]) -> list[Assignment]:
             record = parent[record]
         return record
 
-    order = {RULE_USCC: 0, RULE_RESIDENT_ID: 1, RULE_PROBABILISTIC: 2}
-    for link in sorted(links, key=lambda link: (order[link.rule], -(link.weight or 0.0), link.left, link.right)):
+    def kept_apart(one: str, other: str) -> bool:
+        return any(apart.get(member, set()) & members[other] for member in members[one])
+
+    known = [link for link in links if link.left in parent and link.right in parent]
+    for link in sorted(known, key=lambda link: (_RULE_ORDER[link.rule], -(link.weight or 0.0), link.left, link.right)):
+        if link.left in alone or link.right in alone:
+            continue
         left, right = root(link.left), root(link.right)
-        if left == right or not guards[left].compatible(guards[right]):
+        if left == right or not guards[left].compatible(guards[right]) or kept_apart(left, right):
             continue
         keep, gone = min(left, right), max(left, right)
         parent[gone] = keep
         guards[keep] = guards[keep].union(guards.pop(gone))
+        members[keep] |= members.pop(gone)
         for record in (link.left, link.right):
-            if record not in rule or order[rule[record][0]] > order[link.rule]:
+            if record not in rule or _RULE_ORDER[rule[record][0]] > _RULE_ORDER[link.rule]:
                 rule[record] = (link.rule, link.weight)
-    members: dict[str, list[str]] = {}
-    for record in parent:
-        members.setdefault(root(record), []).append(record)
     assignments = []
     for group in members.values():
         key = min(group)
         for record in group:
             found = rule.get(record) if len(group) > 1 else None
-            assignments.append(
-                Assignment(
-                    record,
-                    key,
-                    found[0] if found else RULE_SINGLE,
-                    found[1] if found else None,
-                )
-            )
+            if record in alone:
+                assignments.append(Assignment(record, key, RULE_SPLIT, None))
+                continue
+            assignments.append(Assignment(record, key, found[0] if found else RULE_SINGLE, found[1] if found else None))
     return assignments
 
 
