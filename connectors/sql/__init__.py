@@ -1,10 +1,11 @@
 """SQL databases: any SQLAlchemy URL, read incrementally by a cursor column and key.
 
-Rows come ordered by (cursor, key) through a server-side cursor, in batches of
-``batch_rows``. Each batch lands in one transaction together with its watermark (the
-last cursor value and key), so a crash between batches loses nothing and a re-run
-starts where the last committed batch ended; rows sharing a cursor value are told
-apart by the key. See this package's README for configuration.
+Rows come ordered by (cursor, key), streamed as Arrow (``read.py``: connectorx for
+Postgres and MariaDB, a server-side cursor otherwise), in batches of ``batch_rows``.
+Each batch lands in one transaction together with its watermark (the last cursor value
+and key), so a crash between batches loses nothing and a re-run starts where the last
+committed batch ended; rows sharing a cursor value are told apart by the key. See this
+package's README for configuration.
 """
 
 from __future__ import annotations
