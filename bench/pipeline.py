@@ -30,6 +30,7 @@ from c360.settings import Settings
 from c360.stages import PER_SOURCE_STAGES, STAGES
 from expectations.validate import load_suite
 from silos.generate import generate_silos
+from silos.serve import serving_crm
 from silos.world import AS_OF
 
 
@@ -61,20 +62,29 @@ def main() -> int:
 
 
 def _run(backend: str, url: str, silos: Path, customers: int) -> None:
-    settings = Settings(warehouse_url=url, silos_dir=silos, as_of=AS_OF)
-    sources = list(load_config(settings.config_dir).sources.sources)
     total = 0.0
-    for stage in STAGES:
-        for source in sources if stage in PER_SOURCE_STAGES else [None]:
-            started = time.perf_counter()
-            result = run_stage(settings, stage, source)
-            seconds = time.perf_counter() - started
-            total += seconds
-            rate = result.rows_in / seconds if seconds else 0
-            print(
-                f"{backend:<10} {customers:>9,} {stage:<12} {source or '-':<17} "
-                f"{result.rows_in:>9,} {result.rows_out:>9,} {seconds:>8.2f} {rate:>9,.0f}"
-            )
+    with serving_crm(silos) as (crm_url, crm_token):
+        settings = Settings(
+            warehouse_url=url,
+            silos_dir=silos,
+            data_docs_dir=silos.parent / "data_docs",
+            as_of=AS_OF,
+            source_urls={"crm": crm_url},
+            source_tokens={"crm": crm_token},
+        )
+        sources = list(load_config(settings.config_dir).sources.sources)
+        for stage in STAGES:
+            for source in sources if stage in PER_SOURCE_STAGES else [None]:
+                started = time.perf_counter()
+                result = run_stage(settings, stage, source)
+                seconds = time.perf_counter() - started
+                total += seconds
+                rate = result.rows_in / seconds if seconds else 0
+                print(
+                    f"{backend:<10} {customers:>9,} {stage:<12} {source or '-':<17} "
+                    f"{result.rows_in:>9,} {result.rows_out:>9,} {seconds:>8.2f} {rate:>9,.0f}",
+                    flush=True,
+                )
     print(f"{backend:<10} {customers:>9,} {'total':<12} {'':<17} {'':>9} {'':>9} {total:>8.2f}")
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ROW_ID = "_row_id"
+REFERENCE_SUFFIX = "__known"
+"""Beside a reference (``party_id``), whether the referenced record is known: ``party_id__known``."""
 QUARANTINE_SEVERITY = "critical"
 """Failures of this severity send the row to quarantine; others are only reported."""
 
@@ -67,14 +69,16 @@ def validate_frame(
 ) -> ValidationOutcome:
     """Validate ``frame`` (which must carry ``_row_id``) against the named suite.
 
-    ``parameters`` fill the suite's ``{"$PARAMETER": name}`` values (today's date, the
-    keys a reference must point at); an expectation whose parameter is not given does not
-    apply to this batch (a source without parties has no borrower to check against).
+    ``parameters`` fill the suite's ``{"$PARAMETER": name}`` values (today's date); an
+    expectation whose parameter is not given does not apply. References are checked as
+    ``<field>__known`` columns the caller computes (GX's value sets are far too slow for
+    a hundred thousand keys); a batch without one (a source without parties) skips that check.
     """
     if ROW_ID not in frame.columns:
         raise ValueError(f"frame to validate needs a {ROW_ID} column")
     parameters = dict(parameters or {})
-    suite = load_suite(suite_name, frozenset(parameters))
+    references = frozenset(column for column in frame.columns if column.endswith(REFERENCE_SUFFIX))
+    suite = load_suite(suite_name, frozenset(parameters), references)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
         suite,
@@ -108,16 +112,29 @@ def validate_frame(
 
 
 @cache
-def load_suite(name: str, parameters: frozenset[str] = frozenset()) -> gx.ExpectationSuite:
-    """The suite kept as ``expectations/suites/<name>.json``, less expectations whose parameters are not given."""
+def load_suite(
+    name: str, parameters: frozenset[str] = frozenset(), references: frozenset[str] = frozenset()
+) -> gx.ExpectationSuite:
+    """The suite kept as ``expectations/suites/<name>.json``, less what this batch cannot be checked for.
+
+    Dropped: expectations whose parameters are not given, and reference checks (columns
+    ending in ``__known``) the batch carries no column for.
+    """
     _batch_definition()  # sets up GX (quietly) before its first use
     import great_expectations as gx
 
     document = json.loads(resources.files("expectations.suites").joinpath(f"{name}.json").read_text("utf-8"))
     document["expectations"] = [
-        expectation for expectation in document["expectations"] if _parameters_of(expectation["kwargs"]) <= parameters
+        expectation
+        for expectation in document["expectations"]
+        if _parameters_of(expectation["kwargs"]) <= parameters and _applies(expectation["kwargs"], references)
     ]
     return gx.ExpectationSuite(**document)
+
+
+def _applies(kwargs: Mapping[str, Any], references: frozenset[str]) -> bool:
+    column = str(kwargs.get("column", ""))
+    return not column.endswith(REFERENCE_SUFFIX) or column in references
 
 
 def _parameters_of(kwargs: Mapping[str, Any]) -> set[str]:

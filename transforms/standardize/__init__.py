@@ -26,7 +26,13 @@ from c360.errors import BatchStopped, ConfigError, InvariantError
 from connectors.landing import raw_table
 from expectations.data_docs import write_batch_page, write_index
 from expectations.quarantine import quarantine_failures
-from expectations.validate import QUARANTINE_SEVERITY, ROW_ID, ValidationOutcome, validate_frame
+from expectations.validate import (
+    QUARANTINE_SEVERITY,
+    REFERENCE_SUFFIX,
+    ROW_ID,
+    ValidationOutcome,
+    validate_frame,
+)
 from transforms.standardize.fields import CLEANERS, INVALID_SUFFIX, PARSERS, clean_key
 from transforms.standardize.party import derive_party
 from warehouse import Warehouse, table_name
@@ -156,10 +162,9 @@ def _standardize_batch(
         canonical[ROW_ID] = range(len(canonical))
         canonical["source_file"] = raw["_source_file"]
         canonical["source_line"] = raw["_source_line"]
-        parameters = _suite_parameters(
-            conn, source_name, entity, has_parties=has_parties, has_accounts=has_accounts, today=now.date()
-        )
-        outcome = validate_frame(canonical, entity.name, parameters)
+        _check_references(conn, canonical, source_name, entity, has_parties=has_parties, has_accounts=has_accounts)
+        # Dates may be a day ahead of UTC in zones east of it.
+        outcome = validate_frame(canonical, entity.name, {"today": now.date() + dt.timedelta(days=1)})
         if docs is not None:
             write_batch_page(docs, source_name, batch_id, outcome.result)
         _stop_if_over_limit(outcome, entity_config.quarantine_limit, len(raw), f"{source_name}.{entity_name}", batch_id)
@@ -197,25 +202,29 @@ def _standardize_batch(
     return len(raw), staged, quarantined
 
 
-def _suite_parameters(
+def _check_references(
     conn: Connection,
+    canonical: pd.DataFrame,
     source_name: str,
     entity: CanonicalEntity,
     *,
     has_parties: bool,
     has_accounts: bool,
-    today: dt.date,
-) -> dict[str, object]:
-    """Values the suites refer to: today (a day ahead, for zones east of UTC), the source's parties and accounts."""
-    parameters: dict[str, object] = {"today": today + dt.timedelta(days=1)}
+) -> None:
+    """Add ``<field>__known`` beside each reference the source can answer: is the referenced record staged?
+
+    A missing reference counts as known here; its own not-null expectation reports it.
+    """
     for reference, referenced, present in (("party_id", "party", has_parties), ("account_id", "account", has_accounts)):
         if present and reference in entity.field_names:
             rows = conn.execute(
                 sa.text(f"SELECT source_id FROM staging.{referenced} WHERE source_system = :source"),
                 {"source": source_name},
             )
-            parameters[f"{referenced}_ids"] = [row[0] for row in rows]
-    return parameters
+            known = {row[0] for row in rows}
+            canonical[reference + REFERENCE_SUFFIX] = [
+                value is None or value in known for value in canonical[reference].tolist()
+            ]
 
 
 def _stop_if_over_limit(
