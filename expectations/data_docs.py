@@ -7,6 +7,7 @@ run's batches with their counts. ``c360 status`` and the task log name the index
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from pathlib import Path
@@ -22,13 +23,20 @@ def run_folder(root: Path, run_id: str) -> Path:
 
 def write_batch_page(folder: Path, source: str, batch_id: str, result: Any) -> Path:
     """Render one batch's ExpectationSuiteValidationResult to ``<folder>/<source>/<batch>.html``."""
+    renderer, view = _renderer_and_view()
+    page = folder / _UNSAFE.sub("_", source) / f"{_UNSAFE.sub('_', batch_id)}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(view.render(renderer.render(result)), "utf-8")
+    return page
+
+
+@functools.cache
+def _renderer_and_view() -> tuple[Any, Any]:
+    """One renderer and one page view per process: the view compiles its templates once, not per page."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    page = folder / _UNSAFE.sub("_", source) / f"{_UNSAFE.sub('_', batch_id)}.html"
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result)), "utf-8")
-    return page
+    return ValidationResultsPageRenderer(), DefaultJinjaPageView()
 
 
 def write_index(folder: Path, batches: list[tuple[str, str, int, int, int]]) -> Path:
