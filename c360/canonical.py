@@ -23,6 +23,7 @@ FieldKind = Literal[
     "date",
     "month",
     "decimal",
+    "count",
     "fraction",
     "status",
     "currency",
@@ -82,6 +83,10 @@ PARTY = CanonicalEntity(
         CanonicalField("email", "email", "e-mail address"),
         CanonicalField("address", "text", "registered or contact address"),
         CanonicalField("industry_code", "industry", "GB/T 4754 industry code with its section letter (C3911)"),
+        CanonicalField("employees", "count", "head count (从业人员), for the enterprise size class"),
+        CanonicalField("annual_revenue", "decimal", "operating revenue (营业收入) of the last year, in yuan"),
+        CanonicalField("total_assets", "decimal", "total assets (资产总额), in yuan"),
+        CanonicalField("relationship_manager", "text", "the bank's relationship manager for the party"),
     ),
 )
 
@@ -141,7 +146,7 @@ RATING = CanonicalEntity(
         _SOURCE_ID,
         CanonicalField("party_name", "name", "name of the rated company or person", required=True),
         CanonicalField("uscc", "code", "unified social credit code of the rated party"),
-        CanonicalField("rating", "code", "internal rating, AAA to CCC- (see RATING_GRADES)", required=True),
+        CanonicalField("rating", "code", "internal rating, AAA to CCC- (see RATING_GRADES); empty for a PD alone"),
         CanonicalField("probability_of_default", "fraction", "one-year probability of default, 0 to 1"),
         CanonicalField("rating_date", "date", "day the rating was given"),
         CanonicalField("watchlist", "text", "whether the party is on the watchlist, as the source writes it"),
@@ -161,4 +166,18 @@ REVENUE = CanonicalEntity(
     ),
 )
 
-ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION, RATING, REVENUE)}
+REPAYMENT = CanonicalEntity(
+    "repayment",
+    "one scheduled repayment of a loan account: due, paid, and how late",
+    (
+        _SOURCE_ID,
+        CanonicalField("account_id", "code", "source_id of the loan account, in the same source", required=True),
+        CanonicalField("due_date", "date", "day the instalment was due", required=True),
+        CanonicalField("paid_date", "date", "day it was paid; empty while unpaid"),
+        CanonicalField("amount_due", "decimal", "instalment due, in the account's currency"),
+        CanonicalField("amount_paid", "decimal", "amount paid so far"),
+        CanonicalField("days_past_due", "count", "days paid late, or overdue so far while unpaid"),
+    ),
+)
+
+ENTITIES = {entity.name: entity for entity in (PARTY, FACILITY, ACCOUNT, INTERACTION, RATING, REVENUE, REPAYMENT)}

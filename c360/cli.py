@@ -303,7 +303,7 @@ def _silos_serve(args: argparse.Namespace) -> int:
 def _print_results(results: list[StageResult], settings: Settings, seconds: float) -> None:
     from rich.table import Table
 
-    from c360.status import lifecycle_counts
+    from c360.status import segment_counts
 
     table = Table(title=f"c360 pipeline — {_display(settings)} — as of {settings.business_date}")
     for column in ("stage", "source", "rows in", "rows out", "quarantined", "detail"):
@@ -319,9 +319,12 @@ def _print_results(results: list[StageResult], settings: Settings, seconds: floa
         )
     console = _console()
     console.print(table)
-    counts = lifecycle_counts(settings)
-    breakdown = ", ".join(f"{stage} {count}" for stage, count in counts.items())
-    console.print(f"customers: {sum(counts.values())} ({breakdown}) in mart.customer_360; {seconds:.1f} s")
+    segments = segment_counts(settings)
+    lifecycle = dict(sorted(segments.pop("lifecycle").items()))
+    breakdown = ", ".join(f"{stage} {count}" for stage, count in lifecycle.items())
+    for column, counts in segments.items():
+        console.print(f"  {column:<19} " + ", ".join(f"{segment} {count}" for segment, count in counts.items()))
+    console.print(f"customers: {sum(lifecycle.values())} ({breakdown}) in mart.customer_360; {seconds:.1f} s")
 
 
 def _console() -> Console:

@@ -1,4 +1,4 @@
-"""The configuration a bank edits: sources, matching and segment rules.
+"""The configuration a bank edits: sources and matching (segment rules: ``c360.segment_rules``).
 
 Each YAML file is validated with pydantic when it is read; any problem ends in a
 ``ConfigError`` that names the file and the offending key, so a data engineer can fix
@@ -34,7 +34,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,29}$")
 """A name that becomes part of a warehouse table name: lower-case, digits, underscores."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-CanonicalName = Literal["party", "facility", "account", "interaction", "rating", "revenue", "none"]
+CanonicalName = Literal["party", "facility", "account", "interaction", "rating", "revenue", "repayment", "none"]
 ColumnName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 TableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
 
@@ -283,25 +283,12 @@ class MatchingConfig(_Strict):
     probabilistic: Probabilistic = Field(default_factory=Probabilistic)
 
 
-class LifecycleRules(_Strict):
-    churn_after_days: PositiveInt = Field(
-        description="a customer with everything closed and no activity for this long is churned"
-    )
-
-
-class SegmentRules(_Strict):
-    """``config/segments.yml``: the segment rules, versioned so history can cite them."""
-
-    version: str = Field(min_length=1)
-    lifecycle: LifecycleRules
-
-
 class Config(_Strict):
-    """All configuration, cross-checked."""
+    """Sources and matching, cross-checked. Segment rules load on their own
+    (``c360.segment_rules``), so a broken rules file never stops ingestion."""
 
     sources: SourcesConfig
     matching: MatchingConfig
-    segments: SegmentRules
 
     @model_validator(mode="after")
     def _priority_names_sources(self) -> Config:
@@ -319,7 +306,6 @@ def load_config(config_dir: Path) -> Config:
     return Config(
         sources=load_yaml(config_dir / "sources.yml", SourcesConfig),
         matching=load_yaml(config_dir / "matching.yml", MatchingConfig),
-        segments=load_yaml(config_dir / "segments.yml", SegmentRules),
     )
 
 

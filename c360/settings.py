@@ -29,6 +29,8 @@ class Settings(BaseModel):
     silos_dir: Path = DEFAULT_SILOS_DIR
     data_docs_dir: Path = DEFAULT_DATA_DOCS_DIR
     """Where validation results are rendered as Data Docs, one folder per run."""
+    bi_role: str = Field("c360_bi", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """Postgres role that may read ``mart`` and nothing else; BI users are granted it."""
     as_of: dt.date | None = None
     """The business date segments are computed for; today (UTC) when unset."""
     source_urls: dict[str, str] = {}
@@ -46,6 +48,7 @@ class Settings(BaseModel):
             "silos_dir": "C360_SILOS_DIR",
             "data_docs_dir": "C360_DATA_DOCS_DIR",
             "as_of": "C360_AS_OF",
+            "bi_role": "C360_BI_ROLE",
         }
         for field, variable in env.items():
             if os.environ.get(variable):

@@ -130,17 +130,26 @@ def resolve(settings: Settings) -> StageResult:
 
 
 def segment(settings: Settings) -> StageResult:
-    """Compute segments and publish ``mart.customer_360``."""
-    from transforms.segment import segment_customers
+    """Compute segments, publish ``mart``, and let the BI role read it.
 
-    config = load_config(settings.config_dir)
+    A refused rules file still refreshes the segments, under the last good rules, and
+    then fails the stage with the refusal, so operators see it and BI stays current.
+    """
+    from transforms.segment import segment_customers
+    from transforms.segment.versions import rules_in_force
+
     with open_warehouse(settings) as warehouse:
-        result = segment_customers(warehouse, config.segments, settings.business_date)
+        rules, refusal = rules_in_force(warehouse, settings.config_dir)
+        result = segment_customers(warehouse, rules, settings.business_date)
+        warehouse.grant_mart_reader(settings.bi_role)
+    if refusal is not None:
+        raise ConfigError(f"{refusal}; segments were refreshed under the last good rules, version {rules.version}")
+    lifecycle = result.segments.get("lifecycle", {})
     return StageResult(
         stage="segment",
         source="",
         rows_in=result.customers,
         rows_out=result.customers,
         rows_quarantined=0,
-        detail=", ".join(f"{stage} {count}" for stage, count in result.lifecycle.items()),
+        detail=f"rules {result.rules_version}; " + ", ".join(f"{stage} {count}" for stage, count in lifecycle.items()),
     )

@@ -37,10 +37,20 @@ def last_runs(settings: Settings) -> list[StageRun]:
     return sorted(runs, key=lambda run: (STAGES.index(run.stage) if run.stage in STAGES else len(STAGES), run.source))
 
 
-def lifecycle_counts(settings: Settings) -> dict[str, int]:
-    """Customers in ``mart.customer_360`` by lifecycle stage."""
+SEGMENT_COLUMNS = (
+    "lifecycle", "risk_grade", "contribution_tier", "needs_tier", "customer_size", "relationship_model",
+    "industry_section",
+)  # fmt: skip
+"""The ``mart.customer_360`` columns the summary counts, lifecycle first."""
+
+
+def segment_counts(settings: Settings) -> dict[str, dict[str, int]]:
+    """Customers in ``mart.customer_360`` per segment of each summarized dimension, largest first."""
+    counts: dict[str, dict[str, int]] = {}
     with open_warehouse(settings) as warehouse:
-        rows = warehouse.fetch_all(
-            "SELECT lifecycle, COUNT(*) FROM mart.customer_360 GROUP BY lifecycle ORDER BY lifecycle"
-        )
-    return {stage: int(count) for stage, count in rows}
+        for column in SEGMENT_COLUMNS:
+            rows = warehouse.fetch_all(
+                f"SELECT {column}, COUNT(*) FROM mart.customer_360 GROUP BY {column} ORDER BY 2 DESC, 1"
+            )
+            counts[column] = {segment: int(customers) for segment, customers in rows}
+    return counts

@@ -336,7 +336,10 @@ class Systems:
         churned: bool,
     ) -> None:
         account_no = f"6217{self._next('account'):012d}"
-        scale = _AMOUNTS[customer.segment][0]
+        # High-net-worth individuals keep private-banking deposits; everyone else deposits
+        # in proportion to the credit their segment takes.
+        private_banking = customer.segment == "high_net_worth" and product != "loan"
+        scale = 40_000_000 if private_banking else _AMOUNTS[customer.segment][0]
         balance = round(rng.uniform(0.01, 0.5) * scale, 2) if not churned else 0.0
         closed_on = AS_OF - dt.timedelta(days=rng.randrange(400, 1200)) if churned else None
         records.account.append(

@@ -11,6 +11,7 @@ import yaml
 
 from c360.config import load_config
 from c360.errors import ConfigError
+from c360.segment_rules import load_segment_rules
 from c360.settings import PROJECT_ROOT
 
 
@@ -35,8 +36,9 @@ def test_shipped_configuration_is_valid() -> None:
     config = load_config(PROJECT_ROOT / "config")
     assert set(config.sources.sources) == {"loan_origination", "core_banking", "crm", "risk"}
     assert {entity.canonical for _, _, entity in config.sources.entities()} == {
-        "party", "facility", "account", "interaction", "rating", "revenue", "none",
+        "party", "facility", "account", "interaction", "rating", "revenue", "repayment", "none",
     }  # fmt: skip
+    assert load_segment_rules(PROJECT_ROOT / "config").version
 
 
 def test_unknown_canonical_field_names_its_key(config_dir: Path) -> None:
@@ -132,18 +134,64 @@ def test_priority_must_name_configured_sources(config_dir: Path) -> None:
 
 
 def test_missing_file_is_named(config_dir: Path) -> None:
-    (config_dir / "segments.yml").unlink()
-    with pytest.raises(ConfigError, match=r"segments\.yml: file not found"):
+    (config_dir / "matching.yml").unlink()
+    with pytest.raises(ConfigError, match=r"matching\.yml: file not found"):
         load_config(config_dir)
 
 
 def test_broken_yaml_is_named(config_dir: Path) -> None:
     (config_dir / "segments.yml").write_text("version: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"segments\.yml: not valid YAML"):
-        load_config(config_dir)
+        load_segment_rules(config_dir)
+
+
+def test_broken_segment_rules_do_not_stop_ingestion(config_dir: Path) -> None:
+    (config_dir / "segments.yml").write_text("version: [unclosed\n", encoding="utf-8")
+    assert load_config(config_dir).sources.sources
 
 
 def test_churn_period_must_be_positive(config_dir: Path) -> None:
     _edit(config_dir / "segments.yml", lambda doc: doc["lifecycle"].update(churn_after_days=0))
     with pytest.raises(ConfigError, match=r"lifecycle\.churn_after_days: Input should be greater than 0"):
-        load_config(config_dir)
+        load_segment_rules(config_dir)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda doc: doc["relationship_model"]["strategic_when"].append({"risk_grade": ["AAA+"]}),
+            r"relationship_model\.strategic_when\[4\]\.risk_grade: unknown segment\(s\) \['AAA\+'\]",
+        ),
+        (
+            lambda doc: doc["relationship_model"]["strategic_when"].append({"colour": ["blue"]}),
+            r"relationship_model\.strategic_when\[4\]\.colour: unknown dimension",
+        ),
+        (
+            lambda doc: doc["strategy"].update(contribution_tier={"gold": {"service_team": "Gold desk"}}),
+            r"strategy\.contribution_tier: unknown segment\(s\) \['gold'\]",
+        ),
+        (
+            lambda doc: doc["contribution_tier"]["tiers"].pop(),
+            r"contribution_tier: Value error, the last tier's up_to must be 1",
+        ),
+        (
+            lambda doc: doc["risk_grade"]["master_scale"].pop("BB"),
+            r"risk_grade: Value error, master_scale needs every grade; missing \['BB'\]",
+        ),
+        (
+            lambda doc: doc["customer_type"]["sizes"]["retail"].update(industries=["F51"]),
+            r"customer_type: Value error, sizes lists industries \['F51'\] more than once",
+        ),
+        (
+            lambda doc: doc["customer_type"]["sizes"]["other"]["large"].update(headcount=300),
+            r"customer_type\.sizes\.other\.large\.headcount: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_segment_rules_are_refused_with_the_key_at_fault(
+    config_dir: Path, change: Callable[[dict], object], message: str
+) -> None:
+    _edit(config_dir / "segments.yml", change)
+    with pytest.raises(ConfigError, match=r"segments\.yml: .*" + message):
+        load_segment_rules(config_dir)

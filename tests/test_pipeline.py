@@ -110,8 +110,8 @@ def test_rows_in_equal_rows_out_plus_quarantined_for_every_batch(settings: Setti
         "SELECT entity, rows_read, rows_landed, rows_unparsed, rows_standardized, rows_quarantined FROM meta.batch",
     )
     assert {batch[0] for batch in batches} == {
-        "borrowers", "facilities", "customers", "accounts", "income", "contacts", "interactions", "ratings",
-        "watchlist",
+        "borrowers", "facilities", "customers", "accounts", "income", "repayments", "contacts", "interactions",
+        "ratings", "watchlist",
     }  # fmt: skip
     for entity, read, landed, unparsed, standardized, quarantined in batches:
         assert read == landed + unparsed
@@ -194,18 +194,59 @@ def test_lifecycle_matches_the_truth_with_a_reason(settings: Settings) -> None:
     assert stages == {"prospect", "existing", "churned"}
 
 
-def test_mart_masks_phone_numbers(settings: Settings) -> None:
+def test_mart_carries_no_raw_id_number_or_phone(settings: Settings) -> None:
     run_pipeline(settings)
     phones = _rows(settings, "SELECT phone_masked FROM mart.customer_360 WHERE phone_masked IS NOT NULL")
     assert phones
     assert all("****" in phone and not phone[3:-4].strip("*") for (phone,) in phones)
+    secrets = {
+        value
+        for row in _rows(settings, "SELECT resident_id, phone FROM staging.party")
+        for value in row
+        if value is not None
+    }
+    assert len(secrets) > 100
+    mart_rows = _rows(settings, "SELECT * FROM mart.customer_360")
+    leaked = {value for row in mart_rows for value in row for secret in secrets if secret in str(value)}
+    assert leaked == set()
+
+
+def test_every_customer_has_every_segment_with_its_reason(settings: Settings) -> None:
+    run_pipeline(settings)
+    dimensions = ("risk_grade", "contribution_tier", "needs_tier", "lifecycle", "customer_size", "relationship_model")
+    rows = _rows(settings, "SELECT " + ", ".join(f"{d}, {d}_reason" for d in dimensions) + " FROM mart.customer_360")
+    assert len(rows) > 250
+    for row in rows:
+        for segment, reason in zip(row[::2], row[1::2], strict=True):
+            assert reason.startswith(f"{segment}: "), (segment, reason)
+    truth, customers = _truth(settings.silos_dir)
+    sizes = _rows(
+        settings,
+        "SELECT x.source_system, x.source_id, m.customer_size FROM core.customer_xref x "
+        "JOIN mart.customer_360 m ON m.customer_id = x.customer_id WHERE x.source_system = 'loan_origination'",
+    )
+    sole_proprietors = [
+        size
+        for system, source_id, size in sizes
+        if customers[truth[(system, source_id)]]["segment"] == "sole_proprietor"
+    ]
+    assert sole_proprietors and set(sole_proprietors) == {"sole_proprietor"}
+    [(overdue, managed, rated)] = _rows(
+        settings,
+        "SELECT COUNT(worst_days_past_due), COUNT(relationship_manager), COUNT(latest_rating) FROM mart.customer_360",
+    )
+    assert overdue > 0 and managed > 0 and rated > 0, "repayments, the CRM's managers and ratings reach the mart"
+    history = _rows(settings, "SELECT dimension, COUNT(*) FROM mart.customer_segment_history GROUP BY dimension")
+    assert dict(history) == {dimension: len(rows) for dimension in (*dimensions, "industry", "customer_type")}
 
 
 def test_a_rerun_changes_nothing(settings: Settings) -> None:
     run_pipeline(settings)
     snapshot_sql = {
         "xref": "SELECT source_system, source_id, customer_id FROM core.customer_xref ORDER BY 1, 2",
-        "mart": "SELECT customer_id, lifecycle, lifecycle_reason FROM mart.customer_360 ORDER BY 1",
+        "mart": "SELECT customer_id, lifecycle, risk_grade, contribution_tier_reason FROM mart.customer_360 ORDER BY 1",
+        "history": "SELECT COUNT(*) FROM mart.customer_segment_history",
+        "migration": "SELECT COUNT(*) FROM mart.segment_migration",
         "raw": "SELECT COUNT(*) FROM raw.loan_origination__facilities",
         "quarantine": "SELECT COUNT(*) FROM quarantine.facility",
         "ids": "SELECT COUNT(*) FROM core.customer_id_registry",

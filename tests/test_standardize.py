@@ -13,6 +13,7 @@ from transforms.standardize import standardize_frame
 from transforms.standardize.fields import (
     clean_code,
     clean_name,
+    parse_count,
     parse_currency,
     parse_date,
     parse_decimal,
@@ -90,6 +91,23 @@ def test_dates_parse_strictly_and_keep_what_does_not_parse(raw: str | None, expe
 )
 def test_decimals_parse_strictly(raw: str, expected: tuple) -> None:
     assert parse_decimal(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("120", (120, None)),
+        (1200.0, (1200, None)),
+        ("1,200", (1200, None)),
+        ("0", (0, None)),
+        (None, (None, None)),
+        ("2.5", (None, "2.5")),
+        ("-3", (None, "-3")),
+        ("约120人", (None, "约120人")),
+    ],
+)
+def test_counts_are_whole_and_not_negative(raw: object, expected: tuple) -> None:
+    assert parse_count(raw) == expected
 
 
 def test_full_width_credit_code_is_normalised() -> None:

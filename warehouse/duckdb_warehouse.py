@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import os
 from pathlib import Path
 
 import duckdb
@@ -15,6 +17,9 @@ from warehouse.base import Warehouse
 
 _load_names = itertools.count()
 
+MEMORY_LIMIT = "C360_DUCKDB_MEMORY_LIMIT"
+"""Environment variable capping DuckDB's memory (``4GB``); unset, DuckDB takes 80 % of RAM."""
+
 
 class DuckDBWarehouse(Warehouse):
     """A warehouse in a DuckDB file, loaded through Arrow without a row-by-row path."""
@@ -25,7 +30,7 @@ class DuckDBWarehouse(Warehouse):
     def open(cls, url: str, path: Path) -> DuckDBWarehouse:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(f"duckdb:///{path}")
-        sa.event.listen(engine, "connect", _pin_time_zone)
+        sa.event.listen(engine, "connect", functools.partial(_configure, memory_limit=os.environ.get(MEMORY_LIMIT)))
         return cls(url, engine)
 
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
@@ -44,6 +49,11 @@ class DuckDBWarehouse(Warehouse):
         return inserted
 
 
-def _pin_time_zone(dbapi_connection: object, _record: object) -> None:
-    """Timestamps are read and written in UTC whatever the machine's zone."""
+def _configure(dbapi_connection: object, _record: object, *, memory_limit: str | None) -> None:
+    """Timestamps are read and written in UTC whatever the machine's zone; memory is capped when asked.
+
+    Beyond the cap DuckDB spills to a directory beside the database file.
+    """
     dbapi_connection.execute("SET TimeZone = 'UTC'")  # type: ignore[attr-defined]
+    if memory_limit:
+        dbapi_connection.execute("SET memory_limit = ?", [memory_limit])  # type: ignore[attr-defined]

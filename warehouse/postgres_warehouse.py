@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warehouse.base import Warehouse
+from warehouse.identifiers import quote_identifier
 
 _MIGRATION_LOCK_KEY = 360_360
 """Advisory lock id held while migrating, so concurrent start-ups apply each migration once."""
@@ -40,5 +41,27 @@ class PostgresWarehouse(Warehouse):
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
             return cursor.rowcount
 
+    def grant_mart_reader(self, role: str) -> bool:
+        """Create the BI role if it is missing (without login: BI users are granted it) and
+        give it SELECT on every table in ``mart``, today's and those created later.
+
+        Nothing else is granted, so the role reads no raw, staging, core or meta table.
+        """
+        quoted = quote_identifier(role)
+        with self.transaction() as conn:
+            conn.exec_driver_sql(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(role)}) THEN "
+                f"CREATE ROLE {quoted}; END IF; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+            conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA mart TO {quoted}")
+            conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA mart TO {quoted}")
+            conn.exec_driver_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA mart GRANT SELECT ON TABLES TO {quoted}")
+        return True
+
     def _lock_for_migration(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -330,6 +330,8 @@ def _staging_rows(
             columns[canonical_field.name] = pa.array(amounts, pa.decimal128(18, 2))
         elif canonical_field.kind == "fraction":
             columns[canonical_field.name] = pa.array(values, pa.float64())
+        elif canonical_field.kind == "count":
+            columns[canonical_field.name] = pa.array(values, pa.int64())
         else:
             columns[canonical_field.name] = pa.array(values, pa.string())
     if entity is PARTY:

@@ -152,6 +152,14 @@ def parse_decimal(value: object) -> tuple[float | None, str | None]:
     return (float(number), None) if number.is_finite() else (None, text)
 
 
+def parse_count(value: object) -> tuple[int | None, str | None]:
+    """(whole number, None) for a count such as ``120`` or ``1,200``; (None, text) for ``约120``, ``-3`` or ``2.5``."""
+    number, invalid = parse_decimal(value)
+    if number is None or number < 0 or not float(number).is_integer():
+        return None, invalid if number is None else clean_text(value)
+    return int(number), None
+
+
 CLEANERS: dict[str, Callable[[object], str | None]] = {
     "key": clean_key,
     "text": clean_text,
@@ -166,6 +174,7 @@ PARSERS: dict[str, Callable[[object], tuple[object, str | None]]] = {
     "date": parse_date,
     "month": parse_month,
     "decimal": parse_decimal,
+    "count": parse_count,
     "fraction": parse_decimal,
     "phone": parse_phone,
     "currency": parse_currency,
