@@ -33,6 +33,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/sample_bank.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/segment.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

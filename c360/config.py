@@ -256,8 +256,25 @@ class SourcesConfig(_Strict):
         ]
 
 
+GOLDEN_ATTRIBUTES = ("name", "uscc", "phone", "email", "address", "legal_representative", "industry_code")
+"""Attributes of the golden record, each chosen among a customer's records by its survivorship rule."""
+
+SurvivorshipRule = Literal["priority", "recency", "completeness"]
+
+
 class Survivorship(_Strict):
+    """How each golden attribute is chosen among the records that hold a value for it.
+
+    ``priority``: the first source in ``source_priority``, then the newest record;
+    ``recency``: the newest record, then priority; ``completeness``: the longest value,
+    then priority. Attributes not listed use ``priority``.
+    """
+
     source_priority: list[Identifier] = Field(min_length=1)
+    attributes: dict[Literal[GOLDEN_ATTRIBUTES], SurvivorshipRule] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+    def rule(self, attribute: str) -> SurvivorshipRule:
+        return self.attributes.get(attribute, "priority")
 
 
 class Probabilistic(_Strict):

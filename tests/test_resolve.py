@@ -12,6 +12,7 @@ from transforms.resolve.match import (
     cluster,
     deterministic_links,
 )
+from transforms.resolve.pii import hash_identifiers
 
 COLUMNS = ("record", "uscc", "resident_id", "is_branch")
 
@@ -79,3 +80,22 @@ def test_each_record_names_the_rule_that_placed_it() -> None:
     assert (assignments["c"].rule, assignments["c"].weight) == (RULE_PROBABILISTIC, 8.5)
     assert assignments["d"].rule == RULE_SINGLE
     assert len({assignments[record].cluster for record in "abc"}) == 1
+
+
+def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
+    records = pd.DataFrame(
+        {
+            "record": ["a", "b", "c", "d"],
+            "resident_id": ["110101199003074477", "110101199003074477", None, "110101199003075477"],
+            "phone": ["+8613800138000", None, "+8613800138000", "+8613900139000"],
+        },
+        dtype=object,
+    )
+    hashed = hash_identifiers(records, key=b"k" * 32)
+    assert hashed["resident_id"][0] == hashed["resident_id"][1] != hashed["resident_id"][3]
+    assert hashed["phone"][0] == hashed["phone"][2] != hashed["phone"][3]
+    assert hashed["resident_id"][2] is None and hashed["phone"][1] is None
+    assert not {"110101199003074477", "+8613800138000"} & (set(hashed["resident_id"]) | set(hashed["phone"]))
+    again = hash_identifiers(records)
+    assert again["resident_id"][0] != hashed["resident_id"][0], "each run draws its own key"
+    assert records["phone"][0] == "+8613800138000", "the caller's frame is left alone"

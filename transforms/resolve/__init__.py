@@ -16,7 +16,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from c360.config import MatchingConfig
+from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig
 from transforms.resolve.match import (
     RULE_STEWARD,
     Assignment,
@@ -26,6 +26,7 @@ from transforms.resolve.match import (
     deterministic_links,
     probabilistic_links,
 )
+from transforms.resolve.pii import hash_identifiers
 from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
 from warehouse.base import execute_script
@@ -51,7 +52,7 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
     resolved_at = dt.datetime.now(dt.UTC)
     priorities = matching.survivorship.source_priority
     with warehouse.transaction() as conn:
-        records = warehouse.fetch_frame(conn, _RECORDS)
+        records = hash_identifiers(warehouse.fetch_frame(conn, _RECORDS))
         records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
         decisions = load_decisions(conn)
         links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
@@ -79,7 +80,20 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
                 }
             ),
         )
+        conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_rule")
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_rule (attribute TEXT, rule TEXT)")
+        warehouse.bulk_insert(
+            conn,
+            "_resolve_rule",
+            pa.table(
+                {
+                    "attribute": pa.array(GOLDEN_ATTRIBUTES, pa.string()),
+                    "rule": pa.array([matching.survivorship.rule(name) for name in GOLDEN_ATTRIBUTES], pa.string()),
+                }
+            ),
+        )
         execute_script(conn, load_statements("transforms.resolve", "resolve.sql"), {"resolved_at": resolved_at})
+        conn.exec_driver_sql("DROP TABLE _resolve_rule")
         conn.exec_driver_sql("DROP TABLE _resolve_priority")
         conn.exec_driver_sql("DROP TABLE _resolve_assignment")
         counts = conn.exec_driver_sql(

@@ -86,36 +86,75 @@ SELECT
 FROM _resolve_record AS r
 JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key;
 
--- The golden record: the surviving record's attributes, by source priority then recency.
-DELETE FROM core.customer;
-INSERT INTO core.customer (
-    customer_id, name, uscc, phone, address, industry_code, record_count, source_systems,
-    survivor_source_system, survivor_source_entity, survivor_source_id, resolved_at
+-- Field-level survivorship: for each customer and attribute, the record holding a value that
+-- the attribute's rule (_resolve_rule) ranks first; source priority, then recency, break ties.
+DELETE FROM core.customer_attribute_source;
+INSERT INTO core.customer_attribute_source (
+    customer_id, attribute, value, survivorship_rule, source_system, source_entity, source_id, extracted_at, resolved_at
 )
-SELECT
-    ranked.customer_id, ranked.name, ranked.uscc, ranked.phone, ranked.address, ranked.industry_code,
-    members.record_count, members.source_systems,
-    ranked.source_system, ranked.source_entity, ranked.source_id, :resolved_at
+SELECT customer_id, attribute, value, rule, source_system, source_entity, source_id, extracted_at, :resolved_at
 FROM (
     SELECT
-        x.customer_id, p.name, CASE WHEN p.uscc_valid THEN p.uscc END AS uscc, p.phone, p.address,
-        p.industry_code, p.source_system, p.source_entity, p.source_id,
+        x.customer_id, v.attribute, v.value, r.rule, v.source_system, v.source_entity, v.source_id, v.extracted_at,
         ROW_NUMBER() OVER (
-            PARTITION BY x.customer_id
-            ORDER BY COALESCE(sp.priority, 1000000), p.extracted_at DESC, p.source_system, p.source_entity, p.source_id
+            PARTITION BY x.customer_id, v.attribute
+            ORDER BY
+                CASE WHEN r.rule = 'completeness' THEN LENGTH(v.value) END DESC,
+                CASE WHEN r.rule = 'recency' THEN v.extracted_at END DESC,
+                COALESCE(sp.priority, 1000000), v.extracted_at DESC, v.source_system, v.source_entity, v.source_id
         ) AS survivor_rank
-    FROM core.customer_xref AS x
-    JOIN staging.party AS p
-        ON p.source_system = x.source_system AND p.source_entity = x.source_entity AND p.source_id = x.source_id
-    LEFT JOIN _resolve_priority AS sp ON sp.source_system = p.source_system
+    FROM (
+    SELECT 'name', p.name, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'uscc', CASE WHEN p.uscc_valid THEN p.uscc END, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'phone', p.phone, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'email', p.email, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'address', p.address, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'legal_representative', p.legal_representative, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    UNION ALL
+    SELECT 'industry_code', p.industry_code, p.source_system, p.source_entity, p.source_id, p.extracted_at FROM staging.party AS p
+    ) AS v (attribute, value, source_system, source_entity, source_id, extracted_at)
+    JOIN core.customer_xref AS x
+        ON x.source_system = v.source_system AND x.source_entity = v.source_entity AND x.source_id = v.source_id
+    JOIN _resolve_rule AS r ON r.attribute = v.attribute
+    LEFT JOIN _resolve_priority AS sp ON sp.source_system = v.source_system
+    WHERE v.value IS NOT NULL
 ) AS ranked
-JOIN (
+WHERE survivor_rank = 1;
+
+-- The golden record: each attribute's survivor; the record the name came from is named.
+DELETE FROM core.customer;
+INSERT INTO core.customer (
+    customer_id, name, uscc, phone, email, address, legal_representative, industry_code, record_count,
+    source_systems, survivor_source_system, survivor_source_entity, survivor_source_id, resolved_at
+)
+SELECT
+    members.customer_id,
+    MAX(CASE WHEN a.attribute = 'name' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'uscc' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'phone' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'email' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'address' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'legal_representative' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'industry_code' THEN a.value END),
+    members.record_count,
+    members.source_systems,
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_system END),
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_entity END),
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_id END),
+    :resolved_at
+FROM (
     SELECT customer_id, COUNT(*) AS record_count,
         STRING_AGG(DISTINCT source_system, ',' ORDER BY source_system) AS source_systems
     FROM core.customer_xref
     GROUP BY customer_id
-) AS members ON members.customer_id = ranked.customer_id
-WHERE ranked.survivor_rank = 1;
+) AS members
+JOIN core.customer_attribute_source AS a ON a.customer_id = members.customer_id
+GROUP BY members.customer_id, members.record_count, members.source_systems;
 
 DROP TABLE _resolve_record;
 DROP TABLE _resolve_overlap;
