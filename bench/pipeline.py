@@ -12,17 +12,14 @@ dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import resource
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import sqlalchemy as sa
+from scratch import scratch_database
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -54,7 +51,7 @@ def main() -> int:
             for name, url in backends:
                 _run(name, url, silos, customers)
             if args.postgres:
-                with _scratch_database(args.postgres) as url:
+                with scratch_database(args.postgres) as url:
                     _run("postgres", url, silos, customers)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the benchmark process: {peak_mib:,.0f} MiB")
@@ -86,20 +83,6 @@ def _run(backend: str, url: str, silos: Path, customers: int) -> None:
                     flush=True,
                 )
     print(f"{backend:<10} {customers:>9,} {'total':<12} {'':<17} {'':>9} {'':>9} {total:>8.2f}")
-
-
-@contextlib.contextmanager
-def _scratch_database(admin_url: str) -> Iterator[str]:
-    name = f"c360_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine("postgresql+psycopg2://" + admin_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -12,19 +12,16 @@ The segment run itself is timed in a child process, whose peak resident memory i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import sqlalchemy as sa
+from scratch import scratch_database
 
 from warehouse import connect
 
@@ -150,7 +147,7 @@ def main() -> int:
             fact_rows = sum(facts.sql(f'SELECT COUNT(*) FROM "{table}"').fetchall()[0][0] for table in TABLES)
             _measure("duckdb", f"duckdb:///{Path(scratch) / 'warehouse.duckdb'}", facts, customers, fact_rows)
             if args.postgres:
-                with _scratch_database(args.postgres) as url:
+                with scratch_database(args.postgres) as url:
                     _measure("postgres", url, facts, customers, fact_rows)
             facts.close()
     return 0
@@ -206,20 +203,6 @@ def _peak_kib() -> int:
     also count the parent's memory it was forked with)."""
     status = Path("/proc/self/status").read_text(encoding="ascii")
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-
-
-@contextlib.contextmanager
-def _scratch_database(admin_url: str) -> Iterator[str]:
-    name = f"c360_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine("postgresql+psycopg2://" + admin_url.split("://", 1)[1], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from connectors.sql import driver_url
 from silos.generate import generate_silos
 from silos.serve import serving_crm
 from silos.world import AS_OF
-from warehouse import Warehouse
+from warehouse import Warehouse, connect
 
 PG_ADMIN_URL = os.environ.get("C360_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("C360_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306/mysql")
@@ -112,6 +112,16 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
+    """The empty test warehouse, opened and migrated; closed after the test."""
+    opened = connect(warehouse_url)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
 
 
 @pytest.fixture(scope="session")

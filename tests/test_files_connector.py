@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,9 @@ import connectors.files as files_connector
 from c360.config import FileEntity
 from c360.errors import SourceError
 from connectors.files import extract_files
-from warehouse import Warehouse, connect
+from warehouse import Warehouse
 
 HEADER = "客户编号,客户名称,统一社会信用代码\n"
-
-
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    opened = connect(warehouse_url)
-    yield opened
-    opened.dispose()
 
 
 def _entity(encoding: str = "gb18030") -> FileEntity:

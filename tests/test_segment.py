@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +131,6 @@ class Bank:
     def rating(self, name: str, rating: str | None, day: dt.date, *, uscc: str | None = None, pd: float | None = None):
         self._insert("staging.rating", {**self._lineage("ratings"), "party_name": name, "uscc": uscc, "rating": rating,
                                         "probability_of_default": pd, "rating_date": day})  # fmt: skip
-
-
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    opened = connect(warehouse_url)
-    try:
-        yield opened
-    finally:
-        opened.dispose()
 
 
 @pytest.fixture

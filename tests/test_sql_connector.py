@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from c360.config import SqlEntity
 from c360.errors import SourceError
 from connectors.sql import driver_url, extract_table
-from warehouse import Warehouse, connect
+from warehouse import Warehouse
 
 METADATA = sa.MetaData()
 BORROWER = sa.Table(
@@ -33,13 +33,6 @@ def source_engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
     METADATA.create_all(engine)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    opened = connect(warehouse_url)
-    yield opened
-    opened.dispose()
 
 
 def _entity(batch_rows: int = 50_000) -> SqlEntity:

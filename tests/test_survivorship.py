@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 from c360.config import MatchingConfig
 from transforms.resolve import resolve_customers
-from warehouse import Warehouse, connect
+from warehouse import Warehouse
 
 USCC = "91110105MA01C3EX2T"
 EARLY = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 LATE = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    opened = connect(warehouse_url)
-    try:
-        yield opened
-    finally:
-        opened.dispose()
 
 
 def _party(warehouse: Warehouse, system: str, source_id: str, extracted_at: dt.datetime, **values: str | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,10 @@ from c360.config import FileEntity, FileSource, QuarantineLimit
 from c360.errors import BatchStopped
 from connectors.files import extract_files
 from transforms.standardize import standardize_source
-from warehouse import Warehouse, connect
+from warehouse import Warehouse
 
 GOOD = "C{n:03d},北京华信科技{n}有限公司,010-6552 88{n:02d}\n"
 NAMELESS = "C{n:03d},,010-6552 88{n:02d}\n"
-
-
-@pytest.fixture
-def warehouse(warehouse_url: str) -> Iterator[Warehouse]:
-    opened = connect(warehouse_url)
-    yield opened
-    opened.dispose()
 
 
 def _source(limit: QuarantineLimit) -> FileSource:
