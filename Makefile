@@ -34,6 +34,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/sample_bank.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/segment.py
+	$(BIN)/python bench/resolve.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

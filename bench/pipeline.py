@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratch import scratch_database
+from support import scratch_database
 
 from c360.config import load_config
 from c360.pipeline import run_stage

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from scratch import scratch_database
+from support import peak_kib, scratch_database
 
 from warehouse import connect
 
@@ -160,8 +160,8 @@ def _measure(backend: str, url: str, facts: duckdb.DuckDBPyConnection, customers
     )
     if child.returncode != 0:
         raise SystemExit(f"segment run on {backend} failed with exit code {child.returncode}")
-    seconds, peak_kib = child.stdout.split()[-2:]
-    seconds, peak_mib = float(seconds), int(peak_kib) / 1024
+    seconds_text, peak_text = child.stdout.split()[-2:]
+    seconds, peak_mib = float(seconds_text), int(peak_text) / 1024
     print(f"{backend:<10} {customers:>10,} {fact_rows:>12,} {seconds:>12.1f} {peak_mib:>13,.0f}", flush=True)
 
 
@@ -192,17 +192,10 @@ def _segment_only(url: str) -> int:
     try:
         started = time.perf_counter()
         segment_customers(warehouse, rules, AS_OF)
-        print(f"{time.perf_counter() - started:.3f} {_peak_kib()}")
+        print(f"{time.perf_counter() - started:.3f} {peak_kib()}")
     finally:
         warehouse.dispose()
     return 0
-
-
-def _peak_kib() -> int:
-    """This process's peak resident memory since it started its own program (getrusage would
-    also count the parent's memory it was forked with)."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 if __name__ == "__main__":

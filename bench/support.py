@@ -1,10 +1,11 @@
-"""A throw-away Postgres database for one benchmark run."""
+"""What the benchmarks share: a throw-away Postgres database, and a process's own peak memory."""
 
 from __future__ import annotations
 
 import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -22,3 +23,12 @@ def scratch_database(admin_url: str) -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory since it started its own program.
+
+    ``getrusage`` would also count the memory of the parent it was forked from.
+    """
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
