@@ -104,12 +104,11 @@ class Warehouse(ABC):
             self._lock_for_migration(conn)
             return apply_migrations(conn)
 
-    def grant_mart_reader(self, role: str) -> bool:
-        """Let ``role`` read ``mart`` and nothing else; False where the backend has no roles.
+    def grant_mart_reader(self, role: str) -> None:  # noqa: B027 - optional hook
+        """Let ``role`` read ``mart`` and nothing else, where the backend has roles.
 
         An embedded DuckDB file has none: BI tools open it read-only instead.
         """
-        return False
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -41,7 +41,7 @@ class PostgresWarehouse(Warehouse):
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
             return cursor.rowcount
 
-    def grant_mart_reader(self, role: str) -> bool:
+    def grant_mart_reader(self, role: str) -> None:
         """Create the BI role if it is missing (without login: BI users are granted it) and
         give it SELECT on every table in ``mart``, today's and those created later.
 
@@ -57,7 +57,6 @@ class PostgresWarehouse(Warehouse):
             conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA mart TO {quoted}")
             conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA mart TO {quoted}")
             conn.exec_driver_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA mart GRANT SELECT ON TABLES TO {quoted}")
-        return True
 
     def _lock_for_migration(self, conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
