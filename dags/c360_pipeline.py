@@ -8,8 +8,11 @@ For each source in `config/sources.yml`: **extract** lands what is new since the
 run in `raw.*` (changed rows of a database, new files of a file drop), then
 **standardize** cleans and validates them (failing rows go to `quarantine.*` with the
 expectation that failed). When every source is in, **resolve** rebuilds the golden
-customers in `core.customer` and `core.customer_xref`, and **segment** publishes
-`mart.customer_360`.
+customers in `core.customer` and `core.customer_xref`, and **segment** computes the
+segments under `config/segments.yml` and publishes `mart.customer_360`, the segment
+history and migrations, and `mart.segment_strategy`. A rules file that is refused fails
+the segment task with the key at fault, after refreshing the mart under the last good
+rules.
 
 Each task records its counts in `meta.pipeline_run` (rows in, out, quarantined) and
 `c360 status` shows the latest. A failed source fails its own tasks; the others still
