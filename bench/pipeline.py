@@ -19,16 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import scratch_database
+from support import sample_bank_settings, scratch_database
 
 from c360.config import load_config
 from c360.pipeline import run_stage
-from c360.settings import Settings
 from c360.stages import PER_SOURCE_STAGES, STAGES
 from expectations.validate import load_suite
 from silos.generate import generate_silos
-from silos.serve import serving_crm
-from silos.world import AS_OF
 
 
 def main() -> int:
@@ -60,15 +57,7 @@ def main() -> int:
 
 def _run(backend: str, url: str, silos: Path, customers: int) -> None:
     total = 0.0
-    with serving_crm(silos) as (crm_url, crm_token):
-        settings = Settings(
-            warehouse_url=url,
-            silos_dir=silos,
-            data_docs_dir=silos.parent / "data_docs",
-            as_of=AS_OF,
-            source_urls={"crm": crm_url},
-            source_tokens={"crm": crm_token},
-        )
+    with sample_bank_settings(url, silos) as settings:
         sources = list(load_config(settings.config_dir).sources.sources)
         for stage in STAGES:
             for source in sources if stage in PER_SOURCE_STAGES else [None]:

@@ -27,14 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import peak_kib
+from support import peak_kib, sample_bank_settings
 
 from c360.config import load_config
 from c360.pipeline import run_stage
 from c360.settings import Settings
 from silos.generate import generate_silos
-from silos.serve import serving_crm
-from silos.world import AS_OF
 from transforms.resolve.evaluate import evaluate, read_truth
 from warehouse import connect
 
@@ -81,15 +79,7 @@ def main() -> int:
 
 
 def _standardize(url: str, silos: Path) -> None:
-    with serving_crm(silos) as (crm_url, crm_token):
-        settings = Settings(
-            warehouse_url=url,
-            silos_dir=silos,
-            data_docs_dir=silos.parent / "data_docs",
-            as_of=AS_OF,
-            source_urls={"crm": crm_url},
-            source_tokens={"crm": crm_token},
-        )
+    with sample_bank_settings(url, silos) as settings:
         for stage in ("extract", "standardize"):
             for source in load_config(settings.config_dir).sources.sources:
                 run_stage(settings, stage, source)

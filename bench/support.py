@@ -1,4 +1,5 @@
-"""What the benchmarks share: a throw-away Postgres database, and a process's own peak memory."""
+"""What the benchmarks share: a throw-away Postgres database, the sample bank's settings with
+its CRM served, and a process's own peak memory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from c360.settings import Settings
+from silos.serve import serving_crm
+from silos.world import AS_OF
 
 
 @contextlib.contextmanager
@@ -32,3 +37,17 @@ def peak_kib() -> int:
     """
     status = Path("/proc/self/status").read_text(encoding="ascii")
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
+@contextlib.contextmanager
+def sample_bank_settings(warehouse_url: str, silos: Path) -> Iterator[Settings]:
+    """Settings for a pipeline run over the sample bank in ``silos``, its CRM served meanwhile."""
+    with serving_crm(silos) as (crm_url, crm_token):
+        yield Settings(
+            warehouse_url=warehouse_url,
+            silos_dir=silos,
+            data_docs_dir=silos.parent / "data_docs",
+            as_of=AS_OF,
+            source_urls={"crm": crm_url},
+            source_tokens={"crm": crm_token},
+        )

@@ -39,11 +39,11 @@ ColumnName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0
 TableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class QuarantineLimit(_Strict):
+class QuarantineLimit(StrictModel):
     """When a batch is bad enough to stop as a whole rather than quarantine row by row.
 
     A batch stops when more than ``share`` of its rows fail a critical expectation and at
@@ -55,7 +55,7 @@ class QuarantineLimit(_Strict):
     min_rows: PositiveInt = Field(20, description="quarantined rows below which a batch never stops")
 
 
-class _Entity(_Strict):
+class _Entity(StrictModel):
     """What every entity declares: the canonical entity it feeds and how its columns map."""
 
     canonical: CanonicalName
@@ -127,7 +127,7 @@ class SqlEntity(_Entity):
     )
 
 
-class FileSource(_Strict):
+class FileSource(StrictModel):
     """A department that drops files in a folder."""
 
     kind: Literal["files"]
@@ -135,7 +135,7 @@ class FileSource(_Strict):
     entities: dict[Identifier, FileEntity] = Field(min_length=1)
 
 
-class SqlSource(_Strict):
+class SqlSource(StrictModel):
     """A department system whose database the platform reads."""
 
     kind: Literal["sql"]
@@ -165,7 +165,7 @@ class SqlSource(_Strict):
         return value
 
 
-class CursorPagination(_Strict):
+class CursorPagination(StrictModel):
     """The API hands out a token for the next page (``next_cursor``); null on the last page."""
 
     style: Literal["cursor"]
@@ -175,7 +175,7 @@ class CursorPagination(_Strict):
     page_size: PositiveInt = 500
 
 
-class PagePagination(_Strict):
+class PagePagination(StrictModel):
     """Numbered pages from ``first_page``; a short or empty page is the last."""
 
     style: Literal["page"]
@@ -185,7 +185,7 @@ class PagePagination(_Strict):
     page_size: PositiveInt = 500
 
 
-class OffsetPagination(_Strict):
+class OffsetPagination(StrictModel):
     """Records from an offset; a short or empty page is the last."""
 
     style: Literal["offset"]
@@ -197,7 +197,7 @@ class OffsetPagination(_Strict):
 Pagination = Annotated[CursorPagination | PagePagination | OffsetPagination, Field(discriminator="style")]
 
 
-class Incremental(_Strict):
+class Incremental(StrictModel):
     """Ask only for records changed since the latest ``field`` value already landed."""
 
     param: str = Field(description="query parameter the API filters on, e.g. updated_since")
@@ -213,7 +213,7 @@ class RestEntity(_Entity):
     incremental: Incremental | None = None
 
 
-class RestSource(_Strict):
+class RestSource(StrictModel):
     """A department system reached through its JSON API."""
 
     kind: Literal["rest"]
@@ -242,7 +242,7 @@ class RestSource(_Strict):
 Source = Annotated[FileSource | SqlSource | RestSource, Field(discriminator="kind")]
 
 
-class SourcesConfig(_Strict):
+class SourcesConfig(StrictModel):
     """``config/sources.yml``: every department system the platform reads."""
 
     sources: dict[Identifier, Source] = Field(min_length=1)
@@ -262,7 +262,7 @@ GOLDEN_ATTRIBUTES = ("name", "uscc", "phone", "email", "address", "legal_represe
 SurvivorshipRule = Literal["priority", "recency", "completeness"]
 
 
-class Survivorship(_Strict):
+class Survivorship(StrictModel):
     """How each golden attribute is chosen among the records that hold a value for it.
 
     ``priority``: the first source in ``source_priority``, then the newest record;
@@ -277,7 +277,7 @@ class Survivorship(_Strict):
         return self.attributes.get(attribute, "priority")
 
 
-class Probabilistic(_Strict):
+class Probabilistic(StrictModel):
     """Splink's part: pairs scored at least this likely to match are linked."""
 
     enabled: bool = True
@@ -293,14 +293,14 @@ class Probabilistic(_Strict):
         return self
 
 
-class MatchingConfig(_Strict):
+class MatchingConfig(StrictModel):
     """``config/matching.yml``: how records become golden customers."""
 
     survivorship: Survivorship
     probabilistic: Probabilistic = Field(default_factory=Probabilistic)
 
 
-class Config(_Strict):
+class Config(StrictModel):
     """Sources and matching, cross-checked. Segment rules load on their own
     (``c360.segment_rules``), so a broken rules file never stops ingestion."""
 

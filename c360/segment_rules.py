@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, StringConstraints, model_validator
 
-from c360.config import Identifier, _Strict, load_yaml
+from c360.config import Identifier, StrictModel, load_yaml
 from transforms.standardize.industry import SECTIONS
 
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
@@ -47,7 +47,7 @@ DIMENSIONS = (
 """Every segment dimension, in the order the mart and the history list them."""
 
 
-class RiskGradeRules(_Strict):
+class RiskGradeRules(StrictModel):
     """The latest internal rating decides; without one, the PD through the master scale."""
 
     policy: Literal["latest", "most_conservative"] = Field(
@@ -72,12 +72,12 @@ class RiskGradeRules(_Strict):
         return self
 
 
-class ContributionTier(_Strict):
+class ContributionTier(StrictModel):
     name: Identifier
     up_to: float = Field(gt=0, le=1, description="cumulative share (of revenue or of customers) the tier reaches")
 
 
-class ContributionRules(_Strict):
+class ContributionRules(StrictModel):
     """Tiers of trailing interest plus fee income, by cumulative share of revenue or of customers."""
 
     method: Literal["share_of_revenue", "quantile"]
@@ -101,11 +101,11 @@ class ContributionRules(_Strict):
         return (*(tier.name for tier in self.tiers), self.no_revenue)
 
 
-class IndustryRules(_Strict):
+class IndustryRules(StrictModel):
     notes: dict[Section, str] = Field(default_factory=dict, description="strategy note per GB/T 4754 section")
 
 
-class NeedsRules(_Strict):
+class NeedsRules(StrictModel):
     """Premium needs when any one criterion holds; basic otherwise."""
 
     exposure_at_least: NonNegativeFloat | None = Field(None, description="active facilities, home currency")
@@ -114,13 +114,13 @@ class NeedsRules(_Strict):
     high_net_worth: bool = Field(True, description="a high-net-worth individual has premium needs")
 
 
-class LifecycleRules(_Strict):
+class LifecycleRules(StrictModel):
     churn_after_days: PositiveInt = Field(
         description="a customer with everything closed and no activity for this long is churned"
     )
 
 
-class SizeThresholds(_Strict):
+class SizeThresholds(StrictModel):
     """The least of each measure a class needs; a measure left out does not count for the class."""
 
     employees: NonNegativeFloat | None = None
@@ -134,7 +134,7 @@ class SizeThresholds(_Strict):
         return self
 
 
-class IndustrySizeStandard(_Strict):
+class IndustrySizeStandard(StrictModel):
     """One industry's line of the size standard: the least a large, medium and small enterprise has."""
 
     industries: list[IndustryPrefix] = Field(
@@ -145,7 +145,7 @@ class IndustrySizeStandard(_Strict):
     small: SizeThresholds
 
 
-class CustomerTypeRules(_Strict):
+class CustomerTypeRules(StrictModel):
     """Individual or enterprise, and the size class within each."""
 
     high_net_worth_deposits: PositiveFloat = Field(
@@ -169,14 +169,14 @@ class CustomerTypeRules(_Strict):
         return self
 
 
-class StrategyEntry(_Strict):
+class StrategyEntry(StrictModel):
     service_team: str | None = None
     review_frequency: Literal["monthly", "quarterly", "semiannual", "annual"] | None = None
     pricing_spread_bps: int | None = Field(None, description="spread over the base rate, in basis points")
     note: str | None = None
 
 
-class SegmentRules(_Strict):
+class SegmentRules(StrictModel):
     """``config/segments.yml`` as a whole, cross-checked."""
 
     version: str = Field(min_length=1, description="bump whenever a rule changes; history cites it")
@@ -227,7 +227,7 @@ class SegmentRules(_Strict):
             raise ValueError(f"{key}: unknown segment(s) {unknown}; {dimension} takes {list(self.values(dimension))}")
 
 
-class RelationshipRules(_Strict):
+class RelationshipRules(StrictModel):
     """Strategic when any one rule holds (every dimension it names has one of the listed segments)."""
 
     strategic_when: list[dict[str, list[str]]] = Field(min_length=1)

@@ -151,5 +151,5 @@ def segment(settings: Settings) -> StageResult:
         rows_in=result.customers,
         rows_out=result.customers,
         rows_quarantined=0,
-        detail=f"rules {result.rules_version}; " + ", ".join(f"{stage} {count}" for stage, count in lifecycle.items()),
+        detail=f"rules {rules.version}; " + ", ".join(f"{stage} {count}" for stage, count in lifecycle.items()),
     )

@@ -34,7 +34,6 @@ class SegmentResult:
     """Customers published, how many fell in each segment, and how many moved since the last run."""
 
     customers: int
-    rules_version: str
     segments: dict[str, dict[str, int]]
     """Per dimension, customers per segment."""
     moved: int | None
@@ -74,7 +73,7 @@ def segment_customers(warehouse: Warehouse, rules: SegmentRules, as_of: dt.date)
         _publish_strategy(conn, rules)
         segments = _segment_counts(conn)
     customers = sum(segments.get("lifecycle", {}).values())
-    return SegmentResult(customers=customers, rules_version=rules.version, segments=segments, moved=moved)
+    return SegmentResult(customers=customers, segments=segments, moved=moved)
 
 
 def _parameters(rules: SegmentRules, as_of: dt.date) -> dict[str, Any]:
