@@ -3,11 +3,19 @@
 Generating customer *i* never needs the others in memory, so a million customers stream
 to disk in bounded memory. Corporate groups and look-alikes refer to neighbours by index
 and simply regenerate them.
+
+A company's registered name is unique where it is registered: no registry accepts a
+second 北京华信科技有限公司. So a company's (trade name, city, industry) is not drawn at
+random but is its index under a keyed permutation of all such triples, distinct for
+distinct customers; look-alikes and subsidiaries, which borrow a neighbour's trade name,
+take a city or industry whose triple belongs to an index beyond any bank of up to a
+million customers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +46,8 @@ NAMESAKE_SHARE = 0.25
 """Share of high-net-worth individuals named like an earlier individual, with another ID number (a hard negative)."""
 
 _USCC_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_NAMED_CUSTOMERS = 1_000_000
+"""Banks up to this size hold each registered name once (look-alikes pick names beyond it)."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +116,6 @@ def _lifecycle(rng: random.Random) -> str:
 
 
 def _enterprise(seed: int, index: int, rng: random.Random, *, is_group_parent: bool) -> TrueCustomer:
-    city = rng.choice(CITIES)
-    trade = rng.choice(TRADES)
     roll = rng.random()
     segment = (
         "large"
@@ -123,14 +131,15 @@ def _enterprise(seed: int, index: int, rng: random.Random, *, is_group_parent: b
         else "micro"
     )
     if segment == "multinational":
-        syllables = rng.sample(FOREIGN_SYLLABLES, 2)
+        syllables, city, trade = _FOREIGN_NAMES.triple(seed, index)
         brand_en = "".join(english for english, _ in syllables)
         brand = "".join(chinese for _, chinese in syllables)
         name = f"{brand}({city.city.removesuffix('市')}){trade.chinese}有限公司"
         english = f"{brand_en} ({city.english}) {trade.english} Co., Ltd."
     else:
-        brand = "".join(rng.sample(BRAND_CHARACTERS, 2))
-        if index > 0 and index % LOOKALIKE_SPACING == 0 and segment != "multinational":
+        characters, city, trade = _DOMESTIC_NAMES.triple(seed, index)
+        brand = "".join(characters)
+        if index > 0 and index % LOOKALIKE_SPACING == 0:
             brand, city, trade = _lookalike_of(seed, index - 1, rng) or (brand, city, trade)
         suffix = "股份有限公司" if segment == "large" and rng.random() < 0.6 else "有限公司"
         name = f"{city.city.removesuffix('市')}{brand}{trade.chinese}{suffix}"
@@ -159,19 +168,28 @@ def _lookalike_of(seed: int, neighbour: int, rng: random.Random) -> tuple[str, C
     other = true_customer(seed, neighbour)
     if other.kind != "enterprise" or other.segment == "multinational" or other.group_relation:
         return None
+    brand = tuple(other.brand)
     if rng.random() < 0.5:
-        city = rng.choice([city for city in CITIES if city != other.city])
+        cities = [city for city in CITIES if city != other.city]
+        city, _ = _DOMESTIC_NAMES.unclaimed(seed, rng, brand, [(city, other.trade) for city in cities])
         return other.brand, city, other.trade
-    trade = rng.choice([trade for trade in TRADES if trade != other.trade])
+    trades = [trade for trade in TRADES if trade != other.trade]
+    _, trade = _DOMESTIC_NAMES.unclaimed(seed, rng, brand, [(other.city, trade) for trade in trades])
     return other.brand, other.city, trade
 
 
 def _group_member(seed: int, index: int, rng: random.Random, parent: TrueCustomer, position: int) -> TrueCustomer:
     # Each member sits in its own city, never the parent's, so no two members share a name.
     others = [city for city in CITIES if city != parent.city]
-    city = others[(parent.index // GROUP_SPACING + position) % len(others)]
-    short_city = city.city.removesuffix("市")
+    branch_cities = [others[(parent.index // GROUP_SPACING + branch) % len(others)] for branch in (1, 3)]
     brand = parent.brand
+    if position == 2 and parent.segment != "multinational":
+        # 华信科技(上海)有限公司 is registered in Shanghai: its name must be free there.
+        free = [city for city in others if city not in branch_cities]
+        city, _ = _DOMESTIC_NAMES.unclaimed(seed, rng, tuple(brand), [(city, parent.trade) for city in free])
+    else:
+        city = others[(parent.index // GROUP_SPACING + position) % len(others)]
+    short_city = city.city.removesuffix("市")
     if position == 2:
         relation = "subsidiary"
         name = f"{brand}{parent.trade.chinese}({short_city})有限公司"
@@ -320,3 +338,75 @@ def _credit_code(rng: random.Random, prefix: str, city: City) -> str:
 
 def _person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN_NAMES) for _ in range(rng.choice((1, 2))))
+
+
+class _NameSpace:
+    """Every (trade-name characters, city, industry) triple, in an order keyed by the seed.
+
+    ``triple(seed, i)`` is a bijection on indexes below ``size``: a Feistel network over
+    enough bits, walked until it lands inside the space (format-preserving encryption),
+    so distinct customers get distinct registered names without any of them in memory.
+    """
+
+    def __init__(self, trade_names: list[tuple[str, ...]]) -> None:
+        self.trade_names = trade_names
+        self.position = {name: at for at, name in enumerate(trade_names)}
+        self.size = len(trade_names) * len(CITIES) * len(TRADES)
+        self.half_bits = ((self.size - 1).bit_length() + 1) // 2
+
+    def triple(self, seed: int, index: int) -> tuple[tuple[str, ...], City, Trade]:
+        code = self._walk(seed, index % self.size, inverse=False)
+        rest, name = divmod(code, len(self.trade_names))
+        trade, city = divmod(rest, len(CITIES))
+        return self.trade_names[name], CITIES[city], TRADES[trade]
+
+    def unclaimed(
+        self, seed: int, rng: random.Random, name: tuple[str, ...], choices: list[tuple[City, Trade]]
+    ) -> tuple[City, Trade]:
+        """One of these (city, industry) choices for ``name`` that no company of the first million holds.
+
+        Drawn at random among those, so two look-alikes of one trade name rarely pick the
+        same; the least claimed choice when all are held.
+        """
+        owners = {choice: self._owner(seed, name, *choice) for choice in choices}
+        free = [choice for choice in choices if owners[choice] >= _NAMED_CUSTOMERS]
+        return rng.choice(free) if free else max(choices, key=owners.__getitem__)
+
+    def _owner(self, seed: int, name: tuple[str, ...], city: City, trade: Trade) -> int:
+        code = (TRADES.index(trade) * len(CITIES) + CITIES.index(city)) * len(self.trade_names) + self.position[name]
+        return self._walk(seed, code, inverse=True)
+
+    def _walk(self, seed: int, value: int, *, inverse: bool) -> int:
+        while True:
+            value = self._feistel(seed, value, inverse=inverse)
+            if value < self.size:
+                return value
+
+    def _feistel(self, seed: int, value: int, *, inverse: bool) -> int:
+        mask = (1 << self.half_bits) - 1
+        left, right = value >> self.half_bits, value & mask
+        rounds = range(4)
+        if inverse:
+            left, right = right, left
+            rounds = reversed(rounds)
+        for round_ in rounds:
+            digest = hashlib.blake2b(f"{seed}:{round_}:{right}".encode(), digest_size=8).digest()
+            left, right = right, left ^ (int.from_bytes(digest) & mask)
+        if inverse:
+            left, right = right, left
+        return (left << self.half_bits) | right
+
+
+_BRAND_CHARACTERS = tuple(dict.fromkeys(BRAND_CHARACTERS))
+_DOMESTIC_NAMES = _NameSpace(
+    [(first, second) for first in _BRAND_CHARACTERS for second in _BRAND_CHARACTERS if first != second]
+)
+_FOREIGN_NAMES = _NameSpace(
+    [
+        (first, second, third)
+        for first in FOREIGN_SYLLABLES
+        for second in FOREIGN_SYLLABLES
+        for third in FOREIGN_SYLLABLES
+        if len({first, second, third}) == 3
+    ]
+)
