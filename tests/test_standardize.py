@@ -207,6 +207,17 @@ def test_traditional_names_become_simplified_and_romanized_forms_bridge_language
     assert parse_party_name("華信科技有限公司").display == "华信科技有限公司"
     assert parse_party_name("北京华信有限公司").romanized == "huaxin"
     assert parse_party_name("Beijing Huaxin Co., Ltd.").romanized == "huaxin"
+    # English industry words read as the Chinese terms they translate.
+    assert parse_party_name("Mingneng Chemical Co., Ltd.").romanized == parse_party_name("明能化工有限公司").romanized
+    assert parse_party_name("Hongda Environmental Technology Co., Ltd.").romanized == "hongdahuanbaokeji"
+
+
+def test_an_english_place_that_names_two_cities_is_removed_but_names_neither() -> None:
+    # Suzhou is 苏州 (Jiangsu) or 宿州 (Anhui): guessing would keep the company from matching itself.
+    suzhou = parse_party_name("Suzhou Xinguang Construction Co., Ltd.")
+    assert (suzhou.core, suzhou.place) == ("Xinguang Construction", None)
+    xian = parse_party_name("NorMa (Xi'an) Technology Co., Ltd.")
+    assert (xian.core, xian.place) == ("NorMa Technology", "西安市")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ legal form written 有限公司 or 有限责任公司, the city left out or adde
 branch, because a branch is not its parent.
 
 Traditional characters become simplified with OpenCC; the romanized form (pinyin, from
-pypinyin) lets an English name be compared with a Chinese one. The legal-form table is
+pypinyin) lets an English name be compared with a Chinese one: an English name's closing
+industry words count as the Chinese terms they translate (Mingneng Chemical reads as
+明能化工, mingnenghuagong). The legal-form table is
 ours: no maintained library covers Chinese legal forms, and the codes below are what the
 resolution rules and the marts refer to.
 """
@@ -53,6 +55,52 @@ LEGAL_FORMS: tuple[tuple[str, str], ...] = (
 )
 """Legal-form endings (compared case-insensitively) and the code each stands for."""
 
+INDUSTRY_TERMS: tuple[tuple[str, str], ...] = (
+    # The usual English for the industry terms (行业用语) of registered names; longest first.
+    ("information technology", "信息技术"),
+    ("construction engineering", "建设工程"),
+    ("real estate development", "房地产开发"),
+    ("machinery manufacturing", "机械制造"),
+    ("environmental protection", "环保"),
+    ("import and export", "进出口"),
+    ("hotel management", "酒店管理"),
+    ("supply chain", "供应链"),
+    ("new materials", "新材料"),
+    ("biotechnology", "生物科技"),
+    ("pharmaceutical", "医药"),
+    ("communication", "通信"),
+    ("transportation", "运输"),
+    ("environmental", "环保"),
+    ("construction", "建筑"),
+    ("agriculture", "农业"),
+    ("electronics", "电子"),
+    ("real estate", "房地产"),
+    ("technology", "科技"),
+    ("investment", "投资"),
+    ("consulting", "咨询"),
+    ("industrial", "实业"),
+    ("new energy", "新能源"),
+    ("machinery", "机械"),
+    ("logistics", "物流"),
+    ("chemical", "化工"),
+    ("software", "软件"),
+    ("holdings", "控股"),
+    ("textile", "纺织"),
+    ("trading", "贸易"),
+    ("commerce", "商贸"),
+    ("network", "网络"),
+    ("shipping", "航运"),
+    ("mining", "矿业"),
+    ("energy", "能源"),
+    ("medical", "医疗"),
+    ("culture", "文化"),
+    ("steel", "钢铁"),
+    ("power", "电力"),
+    ("group", "集团"),
+    ("food", "食品"),
+)
+"""English industry words at the end of a name and the Chinese term each renders."""
+
 BRANCH_MARKERS = ("分公司", "分行", "支行", "分理处", "营业部", "办事处", "分店", "branch office", "branch")
 """Endings that make a record a branch (分支机构) rather than the company itself."""
 
@@ -86,7 +134,7 @@ def parse_party_name(cleaned: str) -> PartyName:
     core, place = strip_places(parent)
     core = " ".join(filter(None, (core.strip(" ,.-"), branch_place))) if core.isascii() else core + branch_place
     core = core or display
-    return PartyName(display, core, legal_form, branch, place, romanize(core))
+    return PartyName(display, core, legal_form, branch, place, romanize(_industry_in_chinese(core)))
 
 
 def to_simplified(text: str) -> str:
@@ -99,6 +147,16 @@ def romanize(text: str) -> str:
     from pypinyin import lazy_pinyin
 
     return re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(text)).lower())
+
+
+def _industry_in_chinese(core: str) -> str:
+    """An English core, its closing industry words in Chinese: Hongda Environmental Technology -> hongda环保科技."""
+    if not core.isascii():
+        return core
+    rest, terms = core.lower(), ""
+    while found := next((item for item in INDUSTRY_TERMS if rest.endswith(" " + item[0])), None):
+        rest, terms = rest[: -len(found[0]) - 1].rstrip(), found[1] + terms
+    return rest + terms
 
 
 def _without_branch_marker(name: str) -> tuple[str, bool]:

@@ -64,7 +64,9 @@ def split_address(address: str | None) -> AddressParts:
 def strip_places(name: str) -> tuple[str, str | None]:
     """A name without the province or city names it starts with or holds in brackets.
 
-    English names lose a leading province or city in pinyin (``Beijing Huaxin`` -> Huaxin).
+    English names lose a leading province or city in pinyin (``Beijing Huaxin`` -> Huaxin,
+    ``NorMa (Xi'an) Technology`` -> NorMa Technology); a pinyin that names two places
+    (Suzhou: 苏州 or 宿州) is still removed but gives no place.
 
     Returns (name without them, the place found). ``北京华信科技`` -> (华信科技, 北京市);
     ``华信(北京)科技`` -> (华信科技, 北京市). At least two characters are always left.
@@ -72,13 +74,12 @@ def strip_places(name: str) -> tuple[str, str | None]:
     place = None
     if name.isascii():
         first, _, remainder = name.partition(" ")
-        division = _romanized_places().get(first.lower())
-        if division is not None and len(remainder) >= 2:
-            return remainder, division.name
-        for bracketed in re.finditer(r" ?\(([A-Za-z]+)\)", name):
-            division = _romanized_places().get(bracketed.group(1).lower())
-            if division is not None:
-                return name.replace(bracketed.group(0), "", 1), division.name
+        romanized = _romanized_places()
+        if _letters(first) in romanized and len(remainder) >= 2:
+            return remainder, _name_of(romanized[_letters(first)])
+        for bracketed in re.finditer(r" ?\(([A-Za-z']+)\)", name):
+            if _letters(bracketed.group(1)) in romanized:
+                return name.replace(bracketed.group(0), "", 1), _name_of(romanized[_letters(bracketed.group(1))])
         return name, None
     for level in (1, 2):
         match = _longest_prefix(name, 0, level, {})
@@ -193,13 +194,30 @@ def _longest_name() -> int:
 
 
 @functools.cache
-def _romanized_places() -> dict[str, Division]:
-    """Provinces and cities by their short name in pinyin (beijing, shenzhen, guangdong)."""
+def _romanized_places() -> dict[str, Division | None]:
+    """Provinces and cities by their short name in pinyin (beijing, shenzhen, guangdong).
+
+    None where the pinyin names places in different provinces (suzhou: 苏州 and 宿州); a
+    province and its namesake city (jilin) count as the province.
+    """
     from pypinyin import lazy_pinyin
 
-    places: dict[str, Division] = {}
+    places: dict[str, Division | None] = {}
     for level in (2, 1):
         for name, divisions in _names_by_level()[level].items():
-            if _SHORT_FORM.sub("", name) == name:
-                places["".join(lazy_pinyin(name)).lower()] = divisions[0]
+            if _SHORT_FORM.sub("", name) != name:
+                continue
+            romanized = "".join(lazy_pinyin(name)).lower()
+            known = places.get(romanized, divisions[0])
+            clash = romanized in places and (known is None or known.code[:2] != divisions[0].code[:2])
+            places[romanized] = None if clash else divisions[0]
     return places
+
+
+def _letters(word: str) -> str:
+    """``Xi'an`` -> xian: an English place name as its pinyin key."""
+    return re.sub(r"[^a-z]", "", word.lower())
+
+
+def _name_of(division: Division | None) -> str | None:
+    return division.name if division is not None else None
