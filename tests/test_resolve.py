@@ -11,14 +11,16 @@ from transforms.resolve.match import (
     Link,
     cluster,
     deterministic_links,
+    name_leads,
 )
 from transforms.resolve.pii import hash_identifiers
 
-COLUMNS = ("record", "uscc", "resident_id", "is_branch")
+COLUMNS = ("record", "uscc", "resident_id", "is_branch", "name_place")
 
 
 def _records(*rows: tuple) -> pd.DataFrame:
-    return pd.DataFrame([dict(zip(COLUMNS, row, strict=True)) for row in rows], dtype=object)
+    """Records from (record, credit code, ID number, is branch[, the place its name carries])."""
+    return pd.DataFrame([dict(zip(COLUMNS, (*row, None)[:5], strict=True)) for row in rows], dtype=object)
 
 
 def _clusters(records: pd.DataFrame, links: list[Link]) -> set[frozenset[str]]:
@@ -67,6 +69,36 @@ def test_a_weak_chain_does_not_glue_two_strong_clusters_together() -> None:
         Link("b1", "x", RULE_PROBABILISTIC, 7.0),  # weaker: would put both codes in one cluster
     ]
     assert _clusters(records, links) == {frozenset({"a1", "a2", "x"}), frozenset({"b1", "b2"})}
+
+
+def test_a_chain_of_name_matches_does_not_join_names_registered_in_different_places() -> None:
+    # 上海夏鼎建设工程 and 北京夏鼎建设工程 are two companies; 夏鼎建设工程 without a city looks like both.
+    records = _records(
+        ("beijing", None, None, False, "北京市"), ("no_place", None, None, False, None),
+        ("shanghai", None, None, False, "上海市"), ("guangdong", None, None, False, "广东省"),
+        ("shenzhen", None, None, False, "深圳市"),
+    )  # fmt: skip
+    links = [
+        Link("beijing", "no_place", RULE_PROBABILISTIC, 12.0),
+        Link("no_place", "shanghai", RULE_PROBABILISTIC, 11.0),
+        Link("guangdong", "shenzhen", RULE_PROBABILISTIC, 10.0),  # a province and a city in it may be one
+    ]
+    assert _clusters(records, links) == {
+        frozenset({"beijing", "no_place"}), frozenset({"shanghai"}), frozenset({"guangdong", "shenzhen"}),
+    }  # fmt: skip
+
+
+def test_a_shared_credit_code_outweighs_a_name_written_with_another_city() -> None:
+    records = _records(
+        ("before_moving", "91110105MA00000001", None, False, "北京市"),
+        ("after_moving", "91110105MA00000001", None, False, "上海市"),
+    )
+    assert _clusters(records, deterministic_links(records)) == {frozenset({"before_moving", "after_moving"})}
+
+
+def test_an_english_name_and_its_chinese_one_share_a_romanized_lead() -> None:
+    leads = name_leads(pd.Series(["凯昌运输", "Kaichang Transportation", "孟伟", None], dtype=object))
+    assert leads.tolist() == ["kaichang", "kaichang", "mengwei", None]
 
 
 def test_each_record_names_the_rule_that_placed_it() -> None:

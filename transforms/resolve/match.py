@@ -3,16 +3,17 @@
 1. Deterministic: records sharing a valid unified social credit code, or a valid resident
    ID number, are the same customer.
 2. Probabilistic: Splink (DuckDB, in process, whatever the warehouse) scores pairs that
-   share a blocking key on the standardized parts (trade name, romanized name, legal
-   form, the place in the name, city, district, phone, e-mail, legal representative,
-   industry section), with parameters trained unsupervised (EM). Pairs at or above the
+   share a blocking key on the standardized parts (trade name, romanized name and its
+   lead, legal form, the place in the name, city, district, phone, e-mail, legal
+   representative, industry section), with parameters trained unsupervised (EM). Pairs at or above the
    configured match probability are links, unless their names carry different places
    (广州明万运输 is not 成都明万运输) or they are two people (no legal form) who share no
    phone, e-mail address or ID number, because namesakes are common.
 3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
    then by match weight), and a link is refused when it would put two different valid
-   credit codes, two different valid ID numbers, a branch and a non-branch, or two
-   records a steward said are not one customer in one cluster. A record a steward split
+   credit codes, two different valid ID numbers, a branch and a non-branch, two records a
+   steward said are not one customer, or (for a probabilistic link) names registered in
+   different places, in one cluster. A record a steward split
    out stands alone.
 """
 
@@ -39,7 +40,7 @@ RULE_SPLIT = "steward_split"
 _RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
 
 _MATCH_COLUMNS = (
-    "name_core", "name_romanized", "legal_form", "name_place", "city", "district", "phone", "email",
+    "name_core", "name_romanized", "name_lead", "legal_form", "name_place", "city", "district", "phone", "email",
     "legal_representative", "industry_section",
 )  # fmt: skip
 _CORROBORATING = ("phone", "email", "resident_id")
@@ -99,18 +100,37 @@ def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: fl
 
     The model is trained on these records without labels.
     """
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
 
     if len(records) < 2:
         return Scored([], [], "")
-    frame = records[["record", *_MATCH_COLUMNS, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
+    staged = [column for column in _MATCH_COLUMNS if column != "name_lead"]
+    frame = records[["record", *staged, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
+    frame["name_lead"] = name_leads(records["name_core"])
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
-            cl.JaroWinklerAtThresholds("name_core", [0.95, 0.88]),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("name_core"),
+                    cll.ExactMatchLevel("name_core"),
+                    cll.JaroWinklerLevel("name_core", 0.95),
+                    cll.JaroWinklerLevel("name_core", 0.88),
+                    # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
+                    cll.CustomLevel(
+                        "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
+                        " AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l))",
+                        label_for_charts="One name holds the other",
+                    ),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="name_core",
+            ),
             cl.ExactMatch("name_romanized"),
+            cl.ExactMatch("name_lead"),
             cl.ExactMatch("legal_form"),
             cl.ExactMatch("name_place"),
             cl.ExactMatch("city"),
@@ -126,6 +146,7 @@ def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: fl
             block_on("phone"),
             block_on("email"),
             block_on("legal_representative", "city"),
+            block_on("name_lead", "name_place"),
         ],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
@@ -158,6 +179,26 @@ def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: fl
                 Candidate(left, right, float(row["match_probability"]), float(row["match_weight"]), _explain(row))
             )
     return Scored(links, candidates, model_json)
+
+
+def name_leads(cores: pd.Series) -> pd.Series:
+    """The romanized first word of each trade name, for an English name to meet its Chinese one.
+
+    凯昌运输 and Kaichang Transportation share nothing but ``kaichang``: the first word of an
+    English name, the pinyin of the first two characters of a Chinese one (where trade
+    names mostly sit, before the industry).
+    """
+    import pandas as pd
+
+    from transforms.standardize.names import romanize
+
+    def lead(core: object) -> str | None:
+        if not isinstance(core, str) or not core:
+            return None
+        return romanize(core.split()[0]) if core.isascii() else romanize(core[:2])
+
+    leads = {core: lead(core) for core in cores.dropna().unique()}
+    return pd.Series([leads.get(core) for core in cores], index=cores.index, dtype=object)
 
 
 def _explain(row: dict) -> dict[str, dict[str, object]]:
@@ -208,9 +249,15 @@ def cluster(
             {uscc} if isinstance(uscc, str) else set(),
             {resident} if isinstance(resident, str) else set(),
             {bool(branch)},
+            {place} if isinstance(place, str) else set(),
         )
-        for record, uscc, resident, branch in zip(
-            records["record"], records["uscc"], records["resident_id"], records["is_branch"], strict=True
+        for record, uscc, resident, branch, place in zip(
+            records["record"],
+            records["uscc"],
+            records["resident_id"],
+            records["is_branch"],
+            records["name_place"],
+            strict=True,
         )
     }
     apart: dict[str, set[str]] = {}
@@ -234,7 +281,8 @@ def cluster(
         if link.left in alone or link.right in alone:
             continue
         left, right = root(link.left), root(link.right)
-        if left == right or not guards[left].compatible(guards[right]) or kept_apart(left, right):
+        by_name = link.rule == RULE_PROBABILISTIC
+        if left == right or not guards[left].compatible(guards[right], by_name=by_name) or kept_apart(left, right):
             continue
         keep, gone = min(left, right), max(left, right)
         parent[gone] = keep
@@ -262,15 +310,28 @@ class _Guard:
     credit_codes: set[str]
     resident_ids: set[str]
     branch: set[bool]
+    name_places: set[str]
+    """Places the members' names carry: 上海夏鼎 and 北京夏鼎 are two companies, whatever links them."""
 
-    def compatible(self, other: _Guard) -> bool:
+    def compatible(self, other: _Guard, *, by_name: bool) -> bool:
+        """Whether one customer may hold both; places count only when names are the evidence.
+
+        A shared credit code outweighs a name written with another city (the company moved).
+        """
         return (
             len(self.credit_codes | other.credit_codes) <= 1
             and len(self.resident_ids | other.resident_ids) <= 1
             and len(self.branch | other.branch) <= 1
+            and (
+                not by_name
+                or all(same_place(mine, theirs) for mine in self.name_places for theirs in other.name_places)
+            )
         )
 
     def union(self, other: _Guard) -> _Guard:
         return _Guard(
-            self.credit_codes | other.credit_codes, self.resident_ids | other.resident_ids, self.branch | other.branch
+            self.credit_codes | other.credit_codes,
+            self.resident_ids | other.resident_ids,
+            self.branch | other.branch,
+            self.name_places | other.name_places,
         )
