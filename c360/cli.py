@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="run the pipeline, or chosen stages")
     run.add_argument("--stage", action="append", choices=STAGES, help="run only this stage (repeatable)")
     run.add_argument("--source", action="append", help="only this source for per-source stages (repeatable)")
+    run.add_argument(
+        "--resolve-mode",
+        choices=("incremental", "full", "retrain"),
+        help="resolve: score only new and changed records (default), every record, or retrain the model first",
+    )
     run.set_defaults(command=_run)
 
     status = commands.add_parser("status", parents=[common], help="last run of each stage and source")
@@ -134,6 +139,7 @@ def _settings(args: argparse.Namespace, **defaults: object) -> Settings:
         "config_dir": args.config_dir,
         "silos_dir": args.silos_dir,
         "as_of": args.as_of,
+        "resolve_mode": getattr(args, "resolve_mode", None),
     }
     try:
         settings = Settings.from_env(**overrides)

@@ -285,6 +285,11 @@ class Probabilistic(StrictModel):
     review_probability: float = Field(
         0.5, gt=0, lt=1, description="pairs from this probability up to match_probability go to the review queue"
     )
+    retrain_when_records_change_by: float = Field(
+        0.25,
+        gt=0,
+        description="train a new model version when the staged records grew or shrank by more than this share",
+    )
 
     @model_validator(mode="after")
     def _review_band_below_links(self) -> Probabilistic:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +38,9 @@ class Settings(BaseModel):
     """URLs of database and API sources by source name, e.g. from Airflow connections."""
     source_tokens: dict[str, str] = Field(default_factory=dict, repr=False)
     """Bearer tokens of API sources by source name; never printed."""
+    resolve_mode: Literal["incremental", "full", "retrain"] = "incremental"
+    """How resolve scores pairs: only new and changed records, every record, or every record
+    under a newly trained model (``transforms/resolve/README.md``)."""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -49,6 +53,7 @@ class Settings(BaseModel):
             "data_docs_dir": "C360_DATA_DOCS_DIR",
             "as_of": "C360_AS_OF",
             "bi_role": "C360_BI_ROLE",
+            "resolve_mode": "C360_RESOLVE_MODE",
         }
         for field, variable in env.items():
             if os.environ.get(variable):

@@ -116,7 +116,12 @@ def resolve(settings: Settings) -> StageResult:
 
     config = load_config(settings.config_dir)
     with open_warehouse(settings) as warehouse:
-        result = resolve_customers(warehouse, config.matching)
+        result = resolve_customers(warehouse, config.matching, settings.resolve_mode)
+    model = (
+        "no model"
+        if result.model_version is None
+        else f"model v{result.model_version}" + (" (trained now)" if result.model_trained else "")
+    )
     return StageResult(
         stage="resolve",
         source="",
@@ -124,6 +129,7 @@ def resolve(settings: Settings) -> StageResult:
         rows_out=result.customers,
         rows_quarantined=0,
         detail=(
+            f"{result.records_scored} of {result.records} record(s) scored under {model}; "
             f"{result.ids_issued} id(s) issued, {result.ids_retired} retired, {result.reviews_queued} pair(s) to review"
         ),
     )

@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
     os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    for variable in ("C360_WAREHOUSE", "C360_CONFIG_DIR", "C360_SILOS_DIR", "C360_AS_OF"):
+    for variable in ("C360_WAREHOUSE", "C360_CONFIG_DIR", "C360_SILOS_DIR", "C360_AS_OF", "C360_RESOLVE_MODE"):
         os.environ.pop(variable, None)
     # Data Docs of runs started through the CLI or Airflow go to a throw-away folder too.
     os.environ["C360_DATA_DOCS_DIR"] = str(Path(os.environ["AIRFLOW_HOME"]) / "data_docs")

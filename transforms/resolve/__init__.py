@@ -16,16 +16,19 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig
+from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
 from transforms.resolve.match import (
+    RULE_PROBABILISTIC,
     RULE_STEWARD,
     Assignment,
-    Candidate,
     Link,
+    ScoredPair,
     cluster,
     deterministic_links,
-    probabilistic_links,
+    score_pairs,
 )
+from transforms.resolve.model import Model, model_in_force
+from transforms.resolve.pairs import changes_since_last_run, fingerprints, remember_records, replace_pairs, stored_pairs
 from transforms.resolve.pii import hash_identifiers
 from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
@@ -38,33 +41,49 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ResolveResult:
-    """Records in, golden customers out, and ids issued or retired by this run."""
+    """Records in, golden customers out, what was scored, and ids issued or retired by this run."""
 
     records: int
     customers: int
+    records_scored: int
+    """New or changed records whose pairs Splink scored (all of them on a full run)."""
+    model_version: int | None
+    model_trained: bool
     ids_issued: int
     ids_retired: int
     reviews_queued: int
 
 
-def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> ResolveResult:
-    """Rebuild ``core.customer`` and ``core.customer_xref`` from ``staging.party`` in one transaction."""
+RESOLVE_MODES = ("incremental", "full", "retrain")
+"""incremental: score only new and changed records; full: score every record with the model in
+force; retrain: train a new model version, then score every record."""
+
+
+def resolve_customers(warehouse: Warehouse, matching: MatchingConfig, mode: str = "incremental") -> ResolveResult:
+    """Rebuild ``core.customer`` and ``core.customer_xref`` from ``staging.party`` in one transaction.
+
+    Whatever the mode, the result is the one scoring every record under the model in
+    force would give: an incremental run only skips pairs whose records are unchanged.
+    """
+    if mode not in RESOLVE_MODES:
+        raise ValueError(f"resolve mode {mode!r}: expected one of {', '.join(RESOLVE_MODES)}")
     resolved_at = dt.datetime.now(dt.UTC)
     priorities = matching.survivorship.source_priority
     with warehouse.transaction() as conn:
-        records = hash_identifiers(warehouse.fetch_frame(conn, _RECORDS))
+        records = warehouse.fetch_frame(conn, _RECORDS)
         records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
+        records["fingerprint"] = fingerprints(records)
+        records = hash_identifiers(records)
         decisions = load_decisions(conn)
         links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
         links += deterministic_links(records)
-        candidates: list[Candidate] = []
-        if matching.probabilistic.enabled:
-            scored = probabilistic_links(
-                records, matching.probabilistic.match_probability, matching.probabilistic.review_probability
-            )
-            links += scored.links
-            candidates = scored.candidates
-            _save_model(conn, scored.model_json, len(records), resolved_at)
+        scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
+        links += [
+            Link(pair.left, pair.right, RULE_PROBABILISTIC, pair.weight)
+            for pair in scoring.pairs
+            if pair.probability >= matching.probabilistic.match_probability
+        ]
+        candidates = [pair for pair in scoring.pairs if pair.probability < matching.probabilistic.match_probability]
         assignments = cluster(records, links, decisions.cannot_link, decisions.split)
         _load_assignments(warehouse, conn, records, assignments)
         queued = _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
@@ -109,10 +128,49 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig) -> Resolve
     return ResolveResult(
         records=counts[0],
         customers=counts[1],
+        records_scored=scoring.records_scored,
+        model_version=scoring.model.version if scoring.model else None,
+        model_trained=bool(scoring.model and scoring.model.trained),
         ids_issued=int(ids[0] or 0),
         ids_retired=int(ids[1] or 0),
         reviews_queued=queued,
     )
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    model: Model | None
+    pairs: list[ScoredPair]
+    """Every plausible pair at or above the review floor, stored or newly scored."""
+    records_scored: int
+
+
+def _score_changes(
+    warehouse: Warehouse,
+    conn: Connection,
+    records: pd.DataFrame,
+    probabilistic: Probabilistic,
+    mode: str,
+    now: dt.datetime,
+) -> _Scoring:
+    """Score the pairs of new and changed records (all records unless incremental) and keep them."""
+    model = None
+    if probabilistic.enabled:
+        model = model_in_force(
+            conn, records, retrain=mode == "retrain", change_to_retrain=probabilistic.retrain_when_records_change_by,
+            now=now,
+        )  # fmt: skip
+    if model is None:
+        conn.exec_driver_sql("DELETE FROM core.match_pair")
+        conn.exec_driver_sql("DELETE FROM core.match_record")
+        return _Scoring(None, [], 0)
+    floor = probabilistic.review_probability
+    changes = changes_since_last_run(warehouse, conn, records, model.version, floor)
+    touched = changes.touched if mode == "incremental" else changes.touched | True
+    scored = score_pairs(records, model.model_json, touched, floor)
+    replace_pairs(warehouse, conn, [*records.loc[touched, "record"], *changes.removed], scored)
+    remember_records(warehouse, conn, records, model.version, floor)
+    return _Scoring(model, stored_pairs(warehouse, conn), int(touched.sum()))
 
 
 _RECORDS = """
@@ -151,23 +209,10 @@ def _load_assignments(
     )
 
 
-def _save_model(conn: Connection, model_json: str, records: int, trained_at: dt.datetime) -> None:
-    """Keep the trained model as a new version in ``meta.match_model``."""
-    if not model_json:
-        return
-    conn.execute(
-        sa.text(
-            "INSERT INTO meta.match_model (model_version, trained_at, records, settings_json) "
-            "SELECT COALESCE(MAX(model_version), 0) + 1, :at, :records, :model FROM meta.match_model"
-        ),
-        {"at": trained_at, "records": records, "model": model_json},
-    )
-
-
 def _queue_reviews(
     warehouse: Warehouse,
     conn: Connection,
-    candidates: list[Candidate],
+    candidates: list[ScoredPair],
     assignments: list[Assignment],
     decisions: Decisions,
     queued_at: dt.datetime,

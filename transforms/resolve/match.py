@@ -19,10 +19,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,8 +78,8 @@ def deterministic_links(records: pd.DataFrame) -> list[Link]:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A pair in the uncertain band, for a steward, with each field's part in the score."""
+class ScoredPair:
+    """Two records Splink scored at least as likely as the review floor, with each field's part in the score."""
 
     left: str
     right: str
@@ -87,30 +88,82 @@ class Candidate:
     explanation: dict[str, dict[str, object]]
 
 
-@dataclass(frozen=True)
-class Scored:
-    links: list[Link]
-    candidates: list[Candidate]
-    model_json: str
-    """The trained model as Splink saves it."""
+MODEL_RECIPE = "2026.11"
+"""Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
+
+_BLOCKING = (
+    ("name_core",), ("name_romanized",), ("phone",), ("email",), ("legal_representative", "city"),
+    ("name_lead", "name_place"),
+)  # fmt: skip
+"""Pairs are scored only when they agree on all columns of at least one of these."""
 
 
-def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: float) -> Scored:
-    """Pairs Splink scores at or above ``threshold`` as links, those from ``review_from`` up as candidates.
+def train_model(records: pd.DataFrame) -> str:
+    """Splink's parameters for these records, trained without labels, as Splink's model JSON.
 
-    The model is trained on these records without labels.
+    The prior comes from the deterministic keys (pairs sharing a credit code or ID number,
+    taken as 80% of the matches they could find), u from ten million random pairs, m by EM
+    on pairs sharing a trade name and on pairs sharing a phone.
     """
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, block_on
+    from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
 
-    if len(records) < 2:
-        return Scored([], [], "")
+    with _quiet_splink():
+        linker = Linker(DuckDBAPI().register(_splink_frame(records)), _settings(), log_level=logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("uscc"), block_on("resident_id")], recall=0.8
+        )
+        # Ten million random pairs, so rare agreements (a swapped-character name) get a u at all.
+        linker.training.estimate_u_using_random_sampling(max_pairs=10_000_000)
+        for rule in (block_on("name_core"), block_on("phone")):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float) -> list[ScoredPair]:
+    """Plausible pairs scoring at least ``review_from`` under the saved model, each with a ``touched`` record.
+
+    Pairs of two untouched records are not scored again: nothing they are compared on
+    has changed, so their score has not either.
+    """
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    if len(records) < 2 or not touched.any():
+        return []
+    model = json.loads(model_json)
+    model["blocking_rules_to_generate_predictions"] = [
+        " AND ".join(f'l."{column}" = r."{column}"' for column in rule) + " AND (l.touched OR r.touched)"
+        for rule in _BLOCKING
+    ]
+    frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
+    with _quiet_splink():
+        linker = Linker(DuckDBAPI().register(frame), model, log_level=logging.ERROR)
+        predictions = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
+    guards = records.set_index("record")[["name_place", "legal_form", *_CORROBORATING]].to_dict("index")
+    pairs = []
+    for row in predictions.to_dict("records"):
+        left, right = sorted((row["unique_id_l"], row["unique_id_r"]))
+        if _plausible(guards[left], guards[right]):
+            pairs.append(
+                ScoredPair(left, right, float(row["match_probability"]), float(row["match_weight"]), _explain(row))
+            )
+    return pairs
+
+
+def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
     staged = [column for column in _MATCH_COLUMNS if column != "name_lead"]
     frame = records[["record", *staged, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
-    frame["name_lead"] = name_leads(records["name_core"])
-    settings = SettingsCreator(
+    frame["name_lead"] = name_leads(records["name_core"]).to_numpy()
+    return frame
+
+
+def _settings() -> object:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
             cl.CustomComparison(
@@ -119,6 +172,11 @@ def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: fl
                     cll.ExactMatchLevel("name_core"),
                     cll.JaroWinklerLevel("name_core", 0.95),
                     cll.JaroWinklerLevel("name_core", 0.88),
+                    # 石斌强 typed 斌石强, 祥利 typed 利祥.
+                    cll.CustomLevel(
+                        "list_sort(string_split(name_core_l, '')) = list_sort(string_split(name_core_r, ''))",
+                        label_for_charts="Same characters in another order",
+                    ),
                     # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
                     cll.CustomLevel(
                         "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
@@ -129,56 +187,24 @@ def probabilistic_links(records: pd.DataFrame, threshold: float, review_from: fl
                 ],
                 output_column_name="name_core",
             ),
-            cl.ExactMatch("name_romanized"),
-            cl.ExactMatch("name_lead"),
-            cl.ExactMatch("legal_form"),
-            cl.ExactMatch("name_place"),
-            cl.ExactMatch("city"),
-            cl.ExactMatch("district"),
-            cl.ExactMatch("phone"),
-            cl.ExactMatch("email"),
-            cl.ExactMatch("legal_representative"),
-            cl.ExactMatch("industry_section"),
+            *(cl.ExactMatch(column) for column in _MATCH_COLUMNS[1:]),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("name_core"),
-            block_on("name_romanized"),
-            block_on("phone"),
-            block_on("email"),
-            block_on("legal_representative", "city"),
-            block_on("name_lead", "name_place"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in _BLOCKING],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
     )
+
+
+@contextlib.contextmanager
+def _quiet_splink() -> Iterator[None]:
+    """Splink narrates every training step; the task log wants the outcome."""
     splink_logger = logging.getLogger("splink")
     level = splink_logger.level
-    splink_logger.setLevel(logging.ERROR)  # training narrates every step; the task log wants the outcome
+    splink_logger.setLevel(logging.ERROR)
     try:
-        linker = Linker(DuckDBAPI().register(frame), settings, log_level=logging.ERROR)
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("uscc"), block_on("resident_id")], recall=0.8
-        )
-        linker.training.estimate_u_using_random_sampling(max_pairs=1_000_000)
-        for rule in (block_on("name_core"), block_on("phone")):
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        predictions = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
-        model_json = json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False, sort_keys=True)
+        yield
     finally:
         splink_logger.setLevel(level)
-    by_record = records.set_index("record")
-    links, candidates = [], []
-    for row in predictions.to_dict("records"):
-        left, right = sorted((row["unique_id_l"], row["unique_id_r"]))
-        if not _plausible(by_record.loc[left], by_record.loc[right]):
-            continue
-        if row["match_probability"] >= threshold:
-            links.append(Link(left, right, RULE_PROBABILISTIC, float(row["match_weight"])))
-        else:
-            candidates.append(
-                Candidate(left, right, float(row["match_probability"]), float(row["match_weight"]), _explain(row))
-            )
-    return Scored(links, candidates, model_json)
 
 
 def name_leads(cores: pd.Series) -> pd.Series:
@@ -220,7 +246,7 @@ def _plain(value: object) -> object:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def _plausible(left: pd.Series, right: pd.Series) -> bool:
+def _plausible(left: dict[str, object], right: dict[str, object]) -> bool:
     """Refuse what a score can miss: names registered in different places, people known only by name."""
     places = (left["name_place"], right["name_place"])
     if all(isinstance(place, str) for place in places) and not same_place(*places):
@@ -228,7 +254,7 @@ def _plausible(left: pd.Series, right: pd.Series) -> bool:
     return _corroborated(left, right)
 
 
-def _corroborated(left: pd.Series, right: pd.Series) -> bool:
+def _corroborated(left: dict[str, object], right: dict[str, object]) -> bool:
     """A company's name is evidence enough; two people (no legal form) must also share a phone, e-mail or ID."""
     if isinstance(left["legal_form"], str) or isinstance(right["legal_form"], str):
         return True

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from c360.errors import C360Error
-from transforms.resolve.match import Candidate
+from transforms.resolve.match import ScoredPair
 from warehouse import Warehouse
 
 DECISIONS = ("must_link", "cannot_link", "split")
@@ -31,14 +31,14 @@ class Decisions:
         return any({a, b} == pair for a, b in (*self.must_link, *self.cannot_link))
 
 
-def pending_reviews(warehouse: Warehouse, limit: int = 50) -> list[Candidate]:
+def pending_reviews(warehouse: Warehouse, limit: int = 50) -> list[ScoredPair]:
     """The queue, most uncertain first (closest to even odds)."""
     rows = warehouse.fetch_all(
         "SELECT left_record, right_record, match_probability, match_weight, explanation FROM core.review_queue "
         "ORDER BY ABS(match_probability - 0.5), left_record, right_record LIMIT :limit",
         {"limit": limit},
     )
-    return [Candidate(row[0], row[1], row[2], row[3], json.loads(row[4])) for row in rows]
+    return [ScoredPair(row[0], row[1], row[2], row[3], json.loads(row[4])) for row in rows]
 
 
 def record_decision(

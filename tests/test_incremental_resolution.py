@@ -1,0 +1,118 @@
+"""A resolve run after changes scores only what changed and ends where a full run would, on both warehouses."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from c360.config import load_config
+from c360.pipeline import run_pipeline
+from c360.settings import Settings
+from c360.stages import open_warehouse
+from transforms.resolve import ResolveResult, resolve_customers
+
+RECORD = "source_system || '/' || source_entity || '/' || source_id"
+STAGED_COLUMNS = (
+    "source_system, source_entity, source_id, batch_id, source_file, source_line, extracted_at, name, name_original,"
+    " uscc, uscc_valid, resident_id, resident_id_valid, legal_representative, phone, email, address, industry_code,"
+    " name_core, name_romanized, legal_form, is_branch, name_place, province, city, district, address_detail,"
+    " industry_section"
+)
+
+
+def _resolve(settings: Settings, mode: str) -> ResolveResult:
+    with open_warehouse(settings) as warehouse:
+        return resolve_customers(warehouse, load_config(settings.config_dir).matching, mode)
+
+
+def _outcome(settings: Settings) -> dict[str, object]:
+    """Everything a run publishes about matching: who is whom, why, golden records, open questions."""
+    with open_warehouse(settings) as warehouse:
+        return {
+            "xref": sorted(
+                (row[0], row[1], row[2], None if row[3] is None else round(row[3], 6))
+                for row in warehouse.fetch_all(
+                    f"SELECT {RECORD}, customer_id, match_rule, match_weight FROM core.customer_xref"
+                )
+            ),
+            "golden": sorted(
+                tuple(row) for row in warehouse.fetch_all("SELECT customer_id, name, uscc, phone FROM core.customer")
+            ),
+            "queue": sorted(
+                (row[0], row[1], round(row[2], 6))
+                for row in warehouse.fetch_all(
+                    "SELECT left_record, right_record, match_probability FROM core.review_queue"
+                )
+            ),
+        }
+
+
+def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Settings) -> None:
+    run_pipeline(settings)
+    with open_warehouse(settings) as warehouse:
+        [(model_version,)] = warehouse.fetch_all("SELECT MAX(model_version) FROM meta.match_model")
+        linked = warehouse.fetch_all(
+            f"SELECT {RECORD}, customer_id, source_system, source_entity, source_id FROM core.customer_xref"
+            " WHERE match_rule = 'probabilistic' ORDER BY 1"
+        )
+        (moved, moved_from, *_), (_, copied_customer, system, entity, source_id) = linked[0], linked[-1]
+        former_partners = {
+            row[0]
+            for row in warehouse.fetch_all(
+                f"SELECT {RECORD} FROM core.customer_xref WHERE customer_id = :id", {"id": moved_from}
+            )
+        } - {moved}
+        removed = warehouse.fetch_all(f"SELECT {RECORD} FROM core.customer_xref WHERE match_rule = 'single_record'")[0][
+            0
+        ]
+        with warehouse.transaction() as conn:
+            # A record renamed beyond recognition, one deleted upstream, and a new record for
+            # a known customer (the copy of one of its records, under a new id).
+            conn.execute(
+                sa.text(
+                    "UPDATE staging.party SET name = '远东测绘有限公司', name_original = '远东测绘有限公司',"
+                    " name_core = '远东测绘', name_romanized = 'yuandongcehui', phone = NULL, email = NULL"
+                    f" WHERE {RECORD} = :record"
+                ),
+                {"record": moved},
+            )
+            conn.execute(sa.text(f"DELETE FROM staging.party WHERE {RECORD} = :record"), {"record": removed})
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO staging.party ({STAGED_COLUMNS})"
+                    f" SELECT {STAGED_COLUMNS.replace('source_id,', ':new_id,', 1)} FROM staging.party"
+                    " WHERE source_system = :system AND source_entity = :entity AND source_id = :id"
+                ),
+                {"new_id": source_id + "-NEW", "system": system, "entity": entity, "id": source_id},
+            )
+
+    incremental = _resolve(settings, "incremental")
+
+    assert incremental.records_scored == 2, "the renamed record and the new one"
+    assert (incremental.model_version, incremental.model_trained) == (model_version, False)
+    after_incremental = _outcome(settings)
+    customer_of = {row[0]: row[1] for row in after_incremental["xref"]}
+    assert removed not in customer_of
+    assert customer_of[f"{system}/{entity}/{source_id}-NEW"] == copied_customer, "joins the customer it belongs to"
+    assert all(customer_of[moved] != customer_of[partner] for partner in former_partners), "nothing links it now"
+
+    full = _resolve(settings, "full")
+
+    assert full.records_scored == full.records
+    assert _outcome(settings) == after_incremental
+    assert (full.ids_issued, full.ids_retired) == (0, 0)
+
+
+def test_retraining_makes_a_new_model_version_and_scores_every_record(settings: Settings) -> None:
+    run_pipeline(settings)
+    before = _outcome(settings)
+
+    unchanged = _resolve(settings, "incremental")
+    retrained = _resolve(settings, "retrain")
+
+    assert (unchanged.records_scored, unchanged.model_trained) == (0, False)
+    assert retrained.model_trained and retrained.model_version == unchanged.model_version + 1
+    assert retrained.records_scored == retrained.records
+    assert _outcome(settings)["xref"] == before["xref"], "the same data trains the same model"
+    with open_warehouse(settings) as warehouse:
+        recipes = warehouse.fetch_all("SELECT DISTINCT recipe FROM meta.match_model")
+    assert len(recipes) == 1 and recipes[0][0]

@@ -1,0 +1,130 @@
+"""What the last resolve run scored, so the next one scores only what changed.
+
+Splink's score for a pair depends on the two records and the model, nothing else. So a
+run keeps every plausible pair it scored (``core.match_pair``) and a fingerprint of each
+record it compared (``core.match_record``); the next run, under the same model and review
+floor, scores only pairs with a new or changed record and keeps the rest. Clustering then
+runs over all pairs, so the outcome is the one a full re-run would give.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy.engine import Connection
+
+from transforms.resolve.match import ScoredPair
+from warehouse import Warehouse
+
+FINGERPRINTED = (
+    "name_core", "name_romanized", "legal_form", "name_place", "city", "district", "phone", "email",
+    "legal_representative", "industry_section", "is_branch", "uscc", "resident_id",
+)  # fmt: skip
+"""Every field matching reads: a record whose fields are unchanged scores as before."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    touched: pd.Series
+    """Per record (aligned with the records): new or changed, so its pairs are scored again."""
+    removed: list[str]
+    """Records scored before that are no longer staged."""
+
+
+def fingerprints(records: pd.DataFrame) -> pd.Series:
+    """A digest of each record's matched fields, taken before identifiers are hashed for the run."""
+    values = records[list(FINGERPRINTED)].astype(object).where(records[list(FINGERPRINTED)].notna(), None)
+    return pd.Series(
+        [
+            hashlib.blake2b(json.dumps(row, ensure_ascii=False, default=str).encode(), digest_size=16).hexdigest()
+            for row in values.itertuples(index=False, name=None)
+        ],
+        index=records.index,
+        dtype=object,
+    )
+
+
+def changes_since_last_run(
+    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, model_version: int, scored_from: float
+) -> Changes:
+    """Which records need scoring: all of them when the model or the review floor changed."""
+    stored = warehouse.fetch_frame(
+        conn, "SELECT record, fingerprint, model_version, scored_from FROM core.match_record"
+    )
+    current = set(records["record"])
+    removed = sorted(set(stored["record"]) - current)
+    same_basis = stored[(stored["model_version"] == model_version) & (stored["scored_from"] == scored_from)]
+    before = dict(zip(same_basis["record"], same_basis["fingerprint"], strict=True))
+    touched = pd.Series(
+        [
+            before.get(record) != fingerprint
+            for record, fingerprint in zip(records["record"], records["fingerprint"], strict=True)
+        ],
+        index=records.index,
+        dtype=bool,
+    )
+    return Changes(touched, removed)
+
+
+def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], pairs: list[ScoredPair]) -> None:
+    """Forget every stored pair with a changed or removed record, then keep the newly scored ones."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_changed")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_changed (record TEXT)")
+    warehouse.bulk_insert(conn, "_resolve_changed", pa.table({"record": pa.array(changed, pa.string())}))
+    conn.exec_driver_sql(
+        "DELETE FROM core.match_pair WHERE left_record IN (SELECT record FROM _resolve_changed)"
+        " OR right_record IN (SELECT record FROM _resolve_changed)"
+    )
+    conn.exec_driver_sql("DROP TABLE _resolve_changed")
+    warehouse.bulk_insert(
+        conn,
+        "core.match_pair",
+        pa.table(
+            {
+                "left_record": pa.array([pair.left for pair in pairs], pa.string()),
+                "right_record": pa.array([pair.right for pair in pairs], pa.string()),
+                "match_probability": pa.array([pair.probability for pair in pairs], pa.float64()),
+                "match_weight": pa.array([pair.weight for pair in pairs], pa.float64()),
+                "explanation": pa.array(
+                    [json.dumps(pair.explanation, ensure_ascii=False, default=str) for pair in pairs], pa.string()
+                ),
+            }
+        ),
+    )
+
+
+def stored_pairs(warehouse: Warehouse, conn: Connection) -> list[ScoredPair]:
+    """Every pair kept, in a stable order."""
+    frame = warehouse.fetch_frame(
+        conn,
+        "SELECT left_record, right_record, match_probability, match_weight, explanation FROM core.match_pair"
+        " ORDER BY left_record, right_record",
+    )
+    return [
+        ScoredPair(left, right, float(probability), float(weight), json.loads(explanation))
+        for left, right, probability, weight, explanation in frame.itertuples(index=False, name=None)
+    ]
+
+
+def remember_records(
+    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, model_version: int, scored_from: float
+) -> None:
+    """Record every staged record's fingerprint as scored under this model and review floor."""
+    conn.exec_driver_sql("DELETE FROM core.match_record")
+    count = len(records)
+    warehouse.bulk_insert(
+        conn,
+        "core.match_record",
+        pa.table(
+            {
+                "record": pa.array(records["record"].tolist(), pa.string()),
+                "fingerprint": pa.array(records["fingerprint"].tolist(), pa.string()),
+                "model_version": pa.array([model_version] * count, pa.int64()),
+                "scored_from": pa.array([scored_from] * count, pa.float64()),
+            }
+        ),
+    )
