@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection
 
 from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
 from transforms.resolve.match import (
-    RULE_PROBABILISTIC,
     RULE_STEWARD,
     Assignment,
     Link,
@@ -28,7 +27,14 @@ from transforms.resolve.match import (
     score_pairs,
 )
 from transforms.resolve.model import Model, model_in_force
-from transforms.resolve.pairs import changes_since_last_run, fingerprints, remember_records, replace_pairs, stored_pairs
+from transforms.resolve.pairs import (
+    changes_since_last_run,
+    fingerprints,
+    remember_records,
+    replace_pairs,
+    stored_candidates,
+    stored_links,
+)
 from transforms.resolve.pii import hash_identifiers
 from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
@@ -78,12 +84,9 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig, mode: str 
         links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
         links += deterministic_links(records)
         scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
-        links += [
-            Link(pair.left, pair.right, RULE_PROBABILISTIC, pair.weight)
-            for pair in scoring.pairs
-            if pair.probability >= matching.probabilistic.match_probability
-        ]
-        candidates = [pair for pair in scoring.pairs if pair.probability < matching.probabilistic.match_probability]
+        threshold = matching.probabilistic.match_probability
+        links += stored_links(warehouse, conn, threshold)
+        candidates = stored_candidates(warehouse, conn, threshold)
         assignments = cluster(records, links, decisions.cannot_link, decisions.split)
         _load_assignments(warehouse, conn, records, assignments)
         queued = _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
@@ -140,8 +143,6 @@ def resolve_customers(warehouse: Warehouse, matching: MatchingConfig, mode: str 
 @dataclass(frozen=True)
 class _Scoring:
     model: Model | None
-    pairs: list[ScoredPair]
-    """Every plausible pair at or above the review floor, stored or newly scored."""
     records_scored: int
 
 
@@ -163,14 +164,14 @@ def _score_changes(
     if model is None:
         conn.exec_driver_sql("DELETE FROM core.match_pair")
         conn.exec_driver_sql("DELETE FROM core.match_record")
-        return _Scoring(None, [], 0)
+        return _Scoring(None, 0)
     floor = probabilistic.review_probability
     changes = changes_since_last_run(warehouse, conn, records, model.version, floor)
     touched = changes.touched if mode == "incremental" else changes.touched | True
     scored = score_pairs(records, model.model_json, touched, floor)
     replace_pairs(warehouse, conn, [*records.loc[touched, "record"], *changes.removed], scored)
     remember_records(warehouse, conn, records, model.version, floor)
-    return _Scoring(model, stored_pairs(warehouse, conn), int(touched.sum()))
+    return _Scoring(model, int(touched.sum()))
 
 
 _RECORDS = """

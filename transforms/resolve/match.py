@@ -22,10 +22,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
 
 from transforms.standardize.places import same_place
 
@@ -86,6 +90,19 @@ class ScoredPair:
     probability: float
     weight: float
     explanation: dict[str, dict[str, object]]
+    """Per compared field: both values and the match weight its agreement or disagreement added."""
+
+
+PAIR_SCHEMA = pa.schema(
+    [
+        ("left_record", pa.string()),
+        ("right_record", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+        ("explanation", pa.string()),
+    ]
+)
+"""Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
 MODEL_RECIPE = "2026.11"
@@ -106,10 +123,9 @@ def train_model(records: pd.DataFrame) -> str:
     on pairs sharing a trade name and on pairs sharing a phone.
     """
     from splink import Linker, block_on
-    from splink.backends.duckdb import DuckDBAPI
 
-    with _quiet_splink():
-        linker = Linker(DuckDBAPI().register(_splink_frame(records)), _settings(), log_level=logging.ERROR)
+    with _quiet_splink(), splink_backend() as backend:
+        linker = Linker(backend.register(_splink_frame(records)), _settings(), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("uscc"), block_on("resident_id")], recall=0.8
         )
@@ -120,35 +136,46 @@ def train_model(records: pd.DataFrame) -> str:
         return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False, sort_keys=True)
 
 
-def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float) -> list[ScoredPair]:
+def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float) -> Iterator[pa.Table]:
     """Plausible pairs scoring at least ``review_from`` under the saved model, each with a ``touched`` record.
 
     Pairs of two untouched records are not scored again: nothing they are compared on
-    has changed, so their score has not either.
+    has changed, so their score has not either. Yielded in batches (``PAIR_SCHEMA``), so
+    a million records' pairs never sit in memory at once.
     """
     from splink import Linker
-    from splink.backends.duckdb import DuckDBAPI
 
     if len(records) < 2 or not touched.any():
-        return []
+        return
     model = json.loads(model_json)
     model["blocking_rules_to_generate_predictions"] = [
         " AND ".join(f'l."{column}" = r."{column}"' for column in rule) + " AND (l.touched OR r.touched)"
         for rule in _BLOCKING
     ]
     frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
-    with _quiet_splink():
-        linker = Linker(DuckDBAPI().register(frame), model, log_level=logging.ERROR)
-        predictions = linker.inference.predict(threshold_match_probability=review_from).as_pandas_dataframe()
-    guards = records.set_index("record")[["name_place", "legal_form", *_CORROBORATING]].to_dict("index")
-    pairs = []
-    for row in predictions.to_dict("records"):
-        left, right = sorted((row["unique_id_l"], row["unique_id_r"]))
-        if _plausible(guards[left], guards[right]):
-            pairs.append(
-                ScoredPair(left, right, float(row["match_probability"]), float(row["match_weight"]), _explain(row))
+    explanation = ", ".join(
+        f"'{column}', json_object('left', {column}_l, 'right', {column}_r, 'weight', round(mw_{column}, 2))"
+        for column in _MATCH_COLUMNS
+    )
+    guards = records.set_index("record")[["name_place", "legal_form", *_CORROBORATING]]
+    with _quiet_splink(), splink_backend() as backend:
+        linker = Linker(backend.register(frame), model, log_level=logging.ERROR)
+        predictions = linker.inference.predict(threshold_match_probability=review_from)
+        reader = (
+            predictions.as_duckdbpyrelation()
+            .select(
+                "unique_id_l AS left_record, unique_id_r AS right_record, match_probability, match_weight,"
+                f" CAST(json_object({explanation}) AS VARCHAR) AS explanation"
             )
-    return pairs
+            .to_arrow_reader(100_000)
+        )
+        for batch in reader:
+            pairs = pa.Table.from_batches([batch])
+            keep = _plausible(
+                guards.reindex(pairs.column("left_record").to_pandas()),
+                guards.reindex(pairs.column("right_record").to_pandas()),
+            )
+            yield pairs.filter(pa.array(keep, pa.bool_())).cast(PAIR_SCHEMA)
 
 
 def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
@@ -196,6 +223,28 @@ def _settings() -> object:
 
 
 @contextlib.contextmanager
+def splink_backend() -> Iterator[object]:
+    """Splink's in-process DuckDB, under the warehouse's memory cap, spilling to a scratch folder beyond it.
+
+    ``C360_DUCKDB_MEMORY_LIMIT`` (``2GB``) caps it; unset, DuckDB takes 80 % of RAM.
+    """
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+
+    from warehouse.duckdb_warehouse import MEMORY_LIMIT
+
+    with tempfile.TemporaryDirectory(prefix="c360-splink-") as scratch:
+        connection = duckdb.connect()
+        connection.execute("SET temp_directory = ?", [scratch])
+        if os.environ.get(MEMORY_LIMIT):
+            connection.execute("SET memory_limit = ?", [os.environ[MEMORY_LIMIT]])
+        try:
+            yield DuckDBAPI(connection)
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
 def _quiet_splink() -> Iterator[None]:
     """Splink narrates every training step; the task log wants the outcome."""
     splink_logger = logging.getLogger("splink")
@@ -227,38 +276,23 @@ def name_leads(cores: pd.Series) -> pd.Series:
     return pd.Series([leads.get(core) for core in cores], index=cores.index, dtype=object)
 
 
-def _explain(row: dict) -> dict[str, dict[str, object]]:
-    """Per compared field: both values and the match weight its agreement or disagreement added."""
-    explanation = {}
-    for column in _MATCH_COLUMNS:
-        weight = _plain(row.get(f"mw_{column}"))
-        if weight is None:
-            continue
-        explanation[column] = {
-            "left": _plain(row.get(f"{column}_l")),
-            "right": _plain(row.get(f"{column}_r")),
-            "weight": round(float(weight), 2),
-        }
-    return explanation
+def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+    """Per pair, whether a score may stand: refuse names registered in different places, people known only by name.
 
-
-def _plain(value: object) -> object:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def _plausible(left: dict[str, object], right: dict[str, object]) -> bool:
-    """Refuse what a score can miss: names registered in different places, people known only by name."""
-    places = (left["name_place"], right["name_place"])
-    if all(isinstance(place, str) for place in places) and not same_place(*places):
-        return False
-    return _corroborated(left, right)
-
-
-def _corroborated(left: dict[str, object], right: dict[str, object]) -> bool:
-    """A company's name is evidence enough; two people (no legal form) must also share a phone, e-mail or ID."""
-    if isinstance(left["legal_form"], str) or isinstance(right["legal_form"], str):
-        return True
-    return any(isinstance(left[column], str) and left[column] == right[column] for column in _CORROBORATING)
+    A company's name is evidence enough; two people (no legal form) must also share a
+    phone, e-mail address or ID number.
+    """
+    places = list(zip(left["name_place"], right["name_place"], strict=True))
+    same_places = np.array(
+        [not (isinstance(one, str) and isinstance(other, str)) or same_place(one, other) for one, other in places],
+        dtype=bool,
+    )
+    company = left["legal_form"].notna().to_numpy() | right["legal_form"].notna().to_numpy()
+    shared = np.zeros(len(left), dtype=bool)
+    for column in _CORROBORATING:
+        mine, theirs = left[column].to_numpy(dtype=object), right[column].to_numpy(dtype=object)
+        shared |= left[column].notna().to_numpy() & (mine == theirs)
+    return same_places & (company | shared)
 
 
 def cluster(

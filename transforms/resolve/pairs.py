@@ -4,20 +4,23 @@ Splink's score for a pair depends on the two records and the model, nothing else
 run keeps every plausible pair it scored (``core.match_pair``) and a fingerprint of each
 record it compared (``core.match_record``); the next run, under the same model and review
 floor, scores only pairs with a new or changed record and keeps the rest. Clustering then
-runs over all pairs, so the outcome is the one a full re-run would give.
+runs over all pairs, so the outcome is the one a full re-run would give. Pairs pass from
+Splink to the warehouse in batches, and only links (no explanations) come back, so a
+million records' pairs never sit in memory with their explanations.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Connection
 
-from transforms.resolve.match import ScoredPair
+from transforms.resolve.match import RULE_PROBABILISTIC, Link, ScoredPair
 from warehouse import Warehouse
 
 FINGERPRINTED = (
@@ -70,7 +73,7 @@ def changes_since_last_run(
     return Changes(touched, removed)
 
 
-def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], pairs: list[ScoredPair]) -> None:
+def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], scored: Iterable[pa.Table]) -> None:
     """Forget every stored pair with a changed or removed record, then keep the newly scored ones."""
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_changed")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_changed (record TEXT)")
@@ -80,29 +83,30 @@ def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], pa
         " OR right_record IN (SELECT record FROM _resolve_changed)"
     )
     conn.exec_driver_sql("DROP TABLE _resolve_changed")
-    warehouse.bulk_insert(
+    for batch in scored:
+        warehouse.bulk_insert(conn, "core.match_pair", batch)
+
+
+def stored_links(warehouse: Warehouse, conn: Connection, threshold: float) -> list[Link]:
+    """Every kept pair at or above the match probability, as a probabilistic link."""
+    frame = warehouse.fetch_frame(
         conn,
-        "core.match_pair",
-        pa.table(
-            {
-                "left_record": pa.array([pair.left for pair in pairs], pa.string()),
-                "right_record": pa.array([pair.right for pair in pairs], pa.string()),
-                "match_probability": pa.array([pair.probability for pair in pairs], pa.float64()),
-                "match_weight": pa.array([pair.weight for pair in pairs], pa.float64()),
-                "explanation": pa.array(
-                    [json.dumps(pair.explanation, ensure_ascii=False, default=str) for pair in pairs], pa.string()
-                ),
-            }
-        ),
+        "SELECT left_record, right_record, match_weight FROM core.match_pair WHERE match_probability >= :threshold",
+        {"threshold": threshold},
     )
+    return [
+        Link(left, right, RULE_PROBABILISTIC, float(weight))
+        for left, right, weight in frame.itertuples(index=False, name=None)
+    ]
 
 
-def stored_pairs(warehouse: Warehouse, conn: Connection) -> list[ScoredPair]:
-    """Every pair kept, in a stable order."""
+def stored_candidates(warehouse: Warehouse, conn: Connection, threshold: float) -> list[ScoredPair]:
+    """Every kept pair below the match probability: the uncertain band, with explanations."""
     frame = warehouse.fetch_frame(
         conn,
         "SELECT left_record, right_record, match_probability, match_weight, explanation FROM core.match_pair"
-        " ORDER BY left_record, right_record",
+        " WHERE match_probability < :threshold",
+        {"threshold": threshold},
     )
     return [
         ScoredPair(left, right, float(probability), float(weight), json.loads(explanation))
