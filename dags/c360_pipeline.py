@@ -7,8 +7,12 @@ customer view, once a day.
 For each source in `config/sources.yml`: **extract** lands what is new since the last
 run in `raw.*` (changed rows of a database, new files of a file drop), then
 **standardize** cleans and validates them (failing rows go to `quarantine.*` with the
-expectation that failed). When every source is in, **resolve** rebuilds the golden
-customers in `core.customer` and `core.customer_xref`, and **segment** computes the
+expectation that failed). When every source is in, **resolve** scores the new and
+changed records against the rest under the matching model in force (training a new
+version when the bank has grown or shrunk by a quarter) and rebuilds the golden
+customers in `core.customer` and `core.customer_xref`; its log says how many records it
+scored and under which model. `C360_RESOLVE_MODE=full` or `retrain` on the workers
+scores every record, or retrains first. **segment** computes the
 segments under `config/segments.yml` and publishes `mart.customer_360`, the segment
 history and migrations, and `mart.segment_strategy`. A rules file that is refused fails
 the segment task with the key at fault, after refreshing the mart under the last good

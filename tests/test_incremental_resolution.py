@@ -116,3 +116,18 @@ def test_retraining_makes_a_new_model_version_and_scores_every_record(settings: 
     with open_warehouse(settings) as warehouse:
         recipes = warehouse.fetch_all("SELECT DISTINCT recipe FROM meta.match_model")
     assert len(recipes) == 1 and recipes[0][0]
+
+
+def test_a_model_is_retrained_once_the_records_changed_by_more_than_the_configured_share(settings: Settings) -> None:
+    run_pipeline(settings)
+    with open_warehouse(settings) as warehouse:
+        [(staged,)] = warehouse.fetch_all("SELECT COUNT(*) FROM staging.party")
+        with warehouse.transaction() as conn:
+            # A third of the records gone (a source retired): the prior no longer fits.
+            conn.exec_driver_sql("DELETE FROM staging.party WHERE source_system = 'crm'")
+        [(left,)] = warehouse.fetch_all("SELECT COUNT(*) FROM staging.party")
+    assert left < 0.75 * staged, "the sample bank's CRM holds more than a quarter of the records"
+
+    after = _resolve(settings, "incremental")
+
+    assert after.model_trained and after.records_scored == after.records == left
