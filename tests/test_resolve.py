@@ -11,7 +11,6 @@ from transforms.resolve.match import (
     Link,
     cluster,
     deterministic_links,
-    name_leads,
 )
 from transforms.resolve.pii import hash_identifiers
 
@@ -94,11 +93,6 @@ def test_a_shared_credit_code_outweighs_a_name_written_with_another_city() -> No
         ("after_moving", "91110105MA00000001", None, False, "上海市"),
     )
     assert _clusters(records, deterministic_links(records)) == {frozenset({"before_moving", "after_moving"})}
-
-
-def test_an_english_name_and_its_chinese_one_share_a_romanized_lead() -> None:
-    leads = name_leads(pd.Series(["凯昌运输", "Kaichang Transportation", "孟伟", None], dtype=object))
-    assert leads.tolist() == ["kaichang", "kaichang", "mengwei", None]
 
 
 def test_each_record_names_the_rule_that_placed_it() -> None:

@@ -210,6 +210,9 @@ def test_traditional_names_become_simplified_and_romanized_forms_bridge_language
     # English industry words read as the Chinese terms they translate.
     assert parse_party_name("Mingneng Chemical Co., Ltd.").romanized == parse_party_name("明能化工有限公司").romanized
     assert parse_party_name("Hongda Environmental Technology Co., Ltd.").romanized == "hongdahuanbaokeji"
+    # A translated name still shares the lead of its trade name.
+    assert parse_party_name("凯昌运输有限公司").lead == parse_party_name("Kaichang Transportation Co., Ltd.").lead
+    assert parse_party_name("凯昌运输有限公司").lead == "kaichang"
 
 
 def test_an_english_place_that_names_two_cities_is_removed_but_names_neither() -> None:

@@ -30,8 +30,7 @@ from transforms.resolve.model import Model, model_in_force
 from transforms.resolve.pairs import (
     changes_since_last_run,
     fingerprints,
-    remember_records,
-    replace_pairs,
+    store_changes,
     stored_candidates,
     stored_links,
 )
@@ -169,13 +168,14 @@ def _score_changes(
     changes = changes_since_last_run(warehouse, conn, records, model.version, floor)
     touched = changes.touched if mode == "incremental" else changes.touched | True
     scored = score_pairs(records, model.model_json, touched, floor)
-    replace_pairs(warehouse, conn, [*records.loc[touched, "record"], *changes.removed], scored)
-    remember_records(warehouse, conn, records, model.version, floor)
+    changed = records.loc[touched, ["record", "fingerprint"]]
+    store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, model.version, floor)
     return _Scoring(model, int(touched.sum()))
 
 
 _RECORDS = """
-SELECT source_system, source_entity, source_id, name_core, name_romanized, legal_form, name_place, city, district,
+SELECT source_system, source_entity, source_id, name_core, name_romanized, name_lead, legal_form, name_place, city,
+    district,
     phone, email, legal_representative, industry_section, is_branch,
     CASE WHEN uscc_valid THEN uscc END AS uscc,
     CASE WHEN resident_id_valid THEN resident_id END AS resident_id

@@ -3,9 +3,10 @@
 1. Deterministic: records sharing a valid unified social credit code, or a valid resident
    ID number, are the same customer.
 2. Probabilistic: Splink (DuckDB, in process, whatever the warehouse) scores pairs that
-   share a blocking key on the standardized parts (trade name, romanized name and its
-   lead, legal form, the place in the name, city, district, phone, e-mail, legal
-   representative, industry section), with parameters trained unsupervised (EM). Pairs at or above the
+   share a blocking key on the standardized parts (the name, from exact through pinyin
+   and spelling slips to a shared trade-name lead; legal form; the place in the name;
+   city, district, phone, e-mail, legal representative, industry section), with
+   parameters trained without labels. Pairs at or above the
    configured match probability are links, unless their names carry different places
    (广州明万运输 is not 成都明万运输) or they are two people (no legal form) who share no
    phone, e-mail address or ID number, because namesakes are common.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from transforms.standardize.places import same_place
+from transforms.standardize.places import province_of, same_place
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,10 +45,16 @@ RULE_SINGLE = "single_record"
 RULE_SPLIT = "steward_split"
 _RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
 
-_MATCH_COLUMNS = (
+STAGED_COLUMNS = (
     "name_core", "name_romanized", "name_lead", "legal_form", "name_place", "city", "district", "phone", "email",
-    "legal_representative", "industry_section",
+    "legal_representative", "industry_section", "uscc", "resident_id",
 )  # fmt: skip
+"""What matching reads of each staged record (``transforms/resolve/pairs.py`` fingerprints the same)."""
+_COMPARED = (
+    "name_core", "legal_form", "name_place", "city", "district", "phone", "email", "legal_representative",
+    "industry_section",
+)  # fmt: skip
+"""Splink's comparisons, by output column: each adds its match weight and appears in explanations."""
 _CORROBORATING = ("phone", "email", "resident_id")
 """For people, a name is shared by too many: a link also needs one of these to agree."""
 
@@ -105,7 +112,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11"
+MODEL_RECIPE = "2026.11.2"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
@@ -119,21 +126,68 @@ def train_model(records: pd.DataFrame) -> str:
     """Splink's parameters for these records, trained without labels, as Splink's model JSON.
 
     The prior comes from the deterministic keys (pairs sharing a credit code or ID number,
-    taken as 80% of the matches they could find), u from ten million random pairs, m by EM
-    on pairs sharing a trade name and on pairs sharing a phone.
+    taken as 80% of the matches they could find); m by EM on pairs sharing a trade name
+    and on pairs sharing a phone. u, how often two *different* customers agree, comes from
+    ten million random pairs of records holding different credit codes or ID numbers:
+    random pairs of all records would count a customer's own records as strangers who
+    agree, and with names as distinct as company names that overstates u several-fold
+    and understates what an exact name is worth.
     """
     from splink import Linker, block_on
 
-    with _quiet_splink(), splink_backend() as backend:
-        linker = Linker(backend.register(_splink_frame(records)), _settings(), log_level=logging.ERROR)
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("uscc"), block_on("resident_id")], recall=0.8
+    frame = _splink_frame(records)
+    with _quiet_splink():
+        with splink_backend() as backend:
+            strangers = Linker(backend.register(_one_record_per_key(frame)), _settings(), log_level=logging.ERROR)
+            strangers.training.estimate_u_using_random_sampling(max_pairs=10_000_000)
+            with_u = strangers.misc.save_model_to_json()
+        with splink_backend() as backend:
+            linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
+            linker.training.estimate_probability_two_random_records_match(
+                [block_on("uscc"), block_on("resident_id")], recall=0.8
+            )
+            for column in ("name_core", "phone"):
+                _expectation_maximisation(linker, column)
+            return json.dumps(_floored(linker.misc.save_model_to_json()), ensure_ascii=False, sort_keys=True)
+
+
+_PROBABILITY_FLOOR = 1e-9
+"""Where training saw a level never (m or u of 0): very unlikely, not impossible, so the
+saved model loads again and one field cannot outvote all others by an infinite weight."""
+
+
+def _floored(model: dict) -> dict:
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if key in level and level[key] is not None and level[key] < _PROBABILITY_FLOOR:
+                    level[key] = _PROBABILITY_FLOOR
+    return model
+
+
+def _expectation_maximisation(linker: object, column: str) -> None:
+    """m by EM on pairs sharing ``column``; a session Splink cannot finish is skipped, with a warning.
+
+    Splink 5 refuses an m it estimated as exactly 0 (a level whose pairs all score as
+    certain non-matches) and abandons the session; the other session's estimates stand.
+    """
+    from splink import block_on
+
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[attr-defined]
+            block_on(column), max_pairs=5_000_000
         )
-        # Ten million random pairs, so rare agreements (a swapped-character name) get a u at all.
-        linker.training.estimate_u_using_random_sampling(max_pairs=10_000_000)
-        for rule in (block_on("name_core"), block_on("phone")):
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        return json.dumps(linker.misc.save_model_to_json(), ensure_ascii=False, sort_keys=True)
+    except ValueError as error:
+        if "below the minimum allowed value" not in str(error):
+            raise
+        logging.getLogger(__name__).warning("matching model: EM on pairs sharing %s skipped: %s", column, error)
+
+
+def _one_record_per_key(frame: pd.DataFrame) -> pd.DataFrame:
+    """One record per valid credit code or ID number: any two are different customers (all records if too few)."""
+    key = frame["uscc"].where(frame["uscc"].notna(), frame["resident_id"])
+    distinct = frame[key.notna()].assign(_key=key).drop_duplicates("_key").drop(columns="_key")
+    return distinct if len(distinct) >= 2 else frame
 
 
 def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float) -> Iterator[pa.Table]:
@@ -153,22 +207,14 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
         for rule in _BLOCKING
     ]
     frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
-    explanation = ", ".join(
-        f"'{column}', json_object('left', {column}_l, 'right', {column}_r, 'weight', round(mw_{column}, 2))"
-        for column in _MATCH_COLUMNS
-    )
     guards = records.set_index("record")[["name_place", "legal_form", *_CORROBORATING]]
     with _quiet_splink(), splink_backend() as backend:
         linker = Linker(backend.register(frame), model, log_level=logging.ERROR)
-        predictions = linker.inference.predict(threshold_match_probability=review_from)
-        reader = (
-            predictions.as_duckdbpyrelation()
-            .select(
-                "unique_id_l AS left_record, unique_id_r AS right_record, match_probability, match_weight,"
-                f" CAST(json_object({explanation}) AS VARCHAR) AS explanation"
-            )
-            .to_arrow_reader(100_000)
-        )
+        predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
+        reader = predictions.select(
+            "unique_id_l AS left_record, unique_id_r AS right_record, match_probability, match_weight,"
+            f" CAST(json_object({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation"
+        ).to_arrow_reader(100_000)
         for batch in reader:
             pairs = pa.Table.from_batches([batch])
             keep = _plausible(
@@ -178,44 +224,71 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
             yield pairs.filter(pa.array(keep, pa.bool_())).cast(PAIR_SCHEMA)
 
 
+def _explanation_sql(columns: list[str]) -> str:
+    """Per compared field: both values and the match weight it added (none where every level weighs the same)."""
+    return ", ".join(
+        f"'{column}', json_object('left', {column}_l, 'right', {column}_r, 'weight', "
+        + (f"round(mw_{column}, 2))" if f"mw_{column}" in columns else "NULL)")
+        for column in _COMPARED
+    )
+
+
 def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
-    staged = [column for column in _MATCH_COLUMNS if column != "name_lead"]
-    frame = records[["record", *staged, "uscc", "resident_id"]].rename(columns={"record": "unique_id"})
-    frame["name_lead"] = name_leads(records["name_core"]).to_numpy()
+    """The staged fields, with the province of the place in the name."""
+    frame = records[["record", *STAGED_COLUMNS]].rename(columns={"record": "unique_id"})
+    provinces = {place: province_of(place) for place in records["name_place"].dropna().unique()}
+    frame["name_province"] = [provinces.get(place) for place in records["name_place"]]
     return frame
 
 
 def _settings() -> object:
+    """The comparisons: one for the name (levels from exact to nothing in common), one per other field."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
+    name = cl.CustomComparison(
+        [
+            cll.NullLevel("name_core"),
+            cll.ExactMatchLevel("name_core"),
+            # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
+            cll.CustomLevel("name_romanized_l = name_romanized_r", label_for_charts="Same name in pinyin"),
+            cll.JaroWinklerLevel("name_core", 0.95),
+            cll.JaroWinklerLevel("name_core", 0.88),
+            # 石斌强 typed 斌石强, 祥利 typed 利祥.
+            cll.CustomLevel(
+                "list_sort(string_split(name_core_l, '')) = list_sort(string_split(name_core_r, ''))",
+                label_for_charts="Same characters in another order",
+            ),
+            # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
+            cll.CustomLevel(
+                "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
+                " AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l))",
+                label_for_charts="One name holds the other",
+            ),
+            # 凯昌运输 and Kaichang Transportation.
+            cll.CustomLevel("name_lead_l = name_lead_r", label_for_charts="Same trade-name lead"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="name_core",
+    )
+    place = cl.CustomComparison(
+        [
+            cll.NullLevel("name_place"),
+            cll.ExactMatchLevel("name_place"),
+            # 江苏省苏州夏明 and 苏州夏明: the province and a city in it.
+            cll.CustomLevel(
+                "name_place_l = name_province_r OR name_place_r = name_province_l",
+                label_for_charts="A province and a city in it",
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="name_place",
+    )
+    others = [cl.ExactMatch(column) for column in _COMPARED if column not in ("name_core", "name_place")]
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[
-            cl.CustomComparison(
-                [
-                    cll.NullLevel("name_core"),
-                    cll.ExactMatchLevel("name_core"),
-                    cll.JaroWinklerLevel("name_core", 0.95),
-                    cll.JaroWinklerLevel("name_core", 0.88),
-                    # 石斌强 typed 斌石强, 祥利 typed 利祥.
-                    cll.CustomLevel(
-                        "list_sort(string_split(name_core_l, '')) = list_sort(string_split(name_core_r, ''))",
-                        label_for_charts="Same characters in another order",
-                    ),
-                    # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
-                    cll.CustomLevel(
-                        "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
-                        " AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l))",
-                        label_for_charts="One name holds the other",
-                    ),
-                    cll.ElseLevel(),
-                ],
-                output_column_name="name_core",
-            ),
-            *(cl.ExactMatch(column) for column in _MATCH_COLUMNS[1:]),
-        ],
+        comparisons=[name, place, *others],
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in _BLOCKING],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
@@ -254,26 +327,6 @@ def _quiet_splink() -> Iterator[None]:
         yield
     finally:
         splink_logger.setLevel(level)
-
-
-def name_leads(cores: pd.Series) -> pd.Series:
-    """The romanized first word of each trade name, for an English name to meet its Chinese one.
-
-    凯昌运输 and Kaichang Transportation share nothing but ``kaichang``: the first word of an
-    English name, the pinyin of the first two characters of a Chinese one (where trade
-    names mostly sit, before the industry).
-    """
-    import pandas as pd
-
-    from transforms.standardize.names import romanize
-
-    def lead(core: object) -> str | None:
-        if not isinstance(core, str) or not core:
-            return None
-        return romanize(core.split()[0]) if core.isascii() else romanize(core[:2])
-
-    leads = {core: lead(core) for core in cores.dropna().unique()}
-    return pd.Series([leads.get(core) for core in cores], index=cores.index, dtype=object)
 
 
 def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:

@@ -20,13 +20,10 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Connection
 
-from transforms.resolve.match import RULE_PROBABILISTIC, Link, ScoredPair
+from transforms.resolve.match import RULE_PROBABILISTIC, STAGED_COLUMNS, Link, ScoredPair
 from warehouse import Warehouse
 
-FINGERPRINTED = (
-    "name_core", "name_romanized", "legal_form", "name_place", "city", "district", "phone", "email",
-    "legal_representative", "industry_section", "is_branch", "uscc", "resident_id",
-)  # fmt: skip
+FINGERPRINTED = (*STAGED_COLUMNS, "is_branch")
 """Every field matching reads: a record whose fields are unchanged scores as before."""
 
 
@@ -73,8 +70,20 @@ def changes_since_last_run(
     return Changes(touched, removed)
 
 
-def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], scored: Iterable[pa.Table]) -> None:
-    """Forget every stored pair with a changed or removed record, then keep the newly scored ones."""
+def store_changes(
+    warehouse: Warehouse,
+    conn: Connection,
+    changed: list[str],
+    scored: Iterable[pa.Table],
+    touched: pd.DataFrame,
+    model_version: int,
+    scored_from: float,
+) -> None:
+    """Forget the pairs and fingerprints of changed and removed records; keep the new scores and fingerprints.
+
+    ``touched`` holds the new and changed records (``record``, ``fingerprint``), now scored
+    under ``model_version`` from ``scored_from`` up; untouched records' rows stay as they are.
+    """
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_changed")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_changed (record TEXT)")
     warehouse.bulk_insert(conn, "_resolve_changed", pa.table({"record": pa.array(changed, pa.string())}))
@@ -82,9 +91,23 @@ def replace_pairs(warehouse: Warehouse, conn: Connection, changed: list[str], sc
         "DELETE FROM core.match_pair WHERE left_record IN (SELECT record FROM _resolve_changed)"
         " OR right_record IN (SELECT record FROM _resolve_changed)"
     )
+    conn.exec_driver_sql("DELETE FROM core.match_record WHERE record IN (SELECT record FROM _resolve_changed)")
     conn.exec_driver_sql("DROP TABLE _resolve_changed")
     for batch in scored:
         warehouse.bulk_insert(conn, "core.match_pair", batch)
+    count = len(touched)
+    warehouse.bulk_insert(
+        conn,
+        "core.match_record",
+        pa.table(
+            {
+                "record": pa.array(touched["record"].tolist(), pa.string()),
+                "fingerprint": pa.array(touched["fingerprint"].tolist(), pa.string()),
+                "model_version": pa.array([model_version] * count, pa.int64()),
+                "scored_from": pa.array([scored_from] * count, pa.float64()),
+            }
+        ),
+    )
 
 
 def stored_links(warehouse: Warehouse, conn: Connection, threshold: float) -> list[Link]:
@@ -112,23 +135,3 @@ def stored_candidates(warehouse: Warehouse, conn: Connection, threshold: float) 
         ScoredPair(left, right, float(probability), float(weight), json.loads(explanation))
         for left, right, probability, weight, explanation in frame.itertuples(index=False, name=None)
     ]
-
-
-def remember_records(
-    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, model_version: int, scored_from: float
-) -> None:
-    """Record every staged record's fingerprint as scored under this model and review floor."""
-    conn.exec_driver_sql("DELETE FROM core.match_record")
-    count = len(records)
-    warehouse.bulk_insert(
-        conn,
-        "core.match_record",
-        pa.table(
-            {
-                "record": pa.array(records["record"].tolist(), pa.string()),
-                "fingerprint": pa.array(records["fingerprint"].tolist(), pa.string()),
-                "model_version": pa.array([model_version] * count, pa.int64()),
-                "scored_from": pa.array([scored_from] * count, pa.float64()),
-            }
-        ),
-    )

@@ -119,6 +119,10 @@ class PartyName:
     """The province or city the name carries (北京市 for 北京华信科技有限公司)."""
     romanized: str
     """The core in lower-case letters and digits only: pinyin for Chinese."""
+    lead: str
+    """The romanized first word of the trade name, where an English name meets its Chinese
+    one when nothing else does: ``kaichang`` for 凯昌运输 and Kaichang Transportation (the
+    first word of an English core, the pinyin of a Chinese core's first two characters)."""
 
 
 def parse_party_name(cleaned: str) -> PartyName:
@@ -134,7 +138,8 @@ def parse_party_name(cleaned: str) -> PartyName:
     core, place = strip_places(parent)
     core = " ".join(filter(None, (core.strip(" ,.-"), branch_place))) if core.isascii() else core + branch_place
     core = core or display
-    return PartyName(display, core, legal_form, branch, place, romanize(_industry_in_chinese(core)))
+    lead = romanize(core.split()[0]) if core.isascii() else romanize(core[:2])
+    return PartyName(display, core, legal_form, branch, place, romanize(_industry_in_chinese(core)), lead)
 
 
 def to_simplified(text: str) -> str:

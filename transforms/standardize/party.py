@@ -40,6 +40,7 @@ def derive_party(canonical: pd.DataFrame, original_names: list[object]) -> pd.Da
     frame["name"] = [None if name is None else name.display for name in names]
     frame["name_core"] = [None if name is None else name.core for name in names]
     frame["name_romanized"] = [None if name is None else name.romanized for name in names]
+    frame["name_lead"] = [None if name is None else name.lead or None for name in names]
     frame["legal_form"] = [None if name is None else name.legal_form for name in names]
     frame["is_branch"] = [None if name is None else name.branch for name in names]
     frame["name_place"] = [None if name is None else name.place for name in names]

@@ -107,6 +107,15 @@ def same_place(first: str, second: str) -> bool:
     return one.code[:2] == other.code[:2]
 
 
+def province_of(place: str) -> str | None:
+    """The province a province or city name lies in (苏州市 -> 江苏省); None for a place we do not know."""
+    division = _named(place, (1, 2))
+    if division is None:
+        return None
+    province = _by_code().get(division.code[:2] + "0000")
+    return province.name if province is not None else None
+
+
 def _longest_prefix(text: str, start: int, level: int, found: dict[int, Division]) -> tuple[Division, int] | None:
     """The division of ``level`` named at ``text[start:]`` (full or short name), within those already found."""
     names = _names_by_level()[level]

@@ -1,6 +1,10 @@
 -- Incremental resolution: what the last run scored, so the next one scores only the
 -- records that are new or changed since.
 
+-- The romanized lead of the trade name (kaichang for 凯昌运输 and Kaichang Transportation),
+-- computed once when a record is staged rather than on every resolve run.
+ALTER TABLE staging.party ADD COLUMN name_lead TEXT;
+
 -- Each staged record as matching last saw it: a digest of the fields it is compared on,
 -- and the model and review floor its pairs were scored under.
 CREATE TABLE core.match_record (
