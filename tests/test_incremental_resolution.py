@@ -14,8 +14,8 @@ RECORD = "source_system || '/' || source_entity || '/' || source_id"
 STAGED_COLUMNS = (
     "source_system, source_entity, source_id, batch_id, source_file, source_line, extracted_at, name, name_original,"
     " uscc, uscc_valid, resident_id, resident_id_valid, legal_representative, phone, email, address, industry_code,"
-    " name_core, name_romanized, legal_form, is_branch, name_place, province, city, district, address_detail,"
-    " industry_section"
+    " name_core, name_romanized, name_lead, legal_form, is_branch, name_place, province, city, district,"
+    " address_detail, industry_section"
 )
 
 

@@ -148,6 +148,17 @@ def test_probabilistic_matching_finds_what_credit_codes_alone_miss_without_false
         settings, "SELECT COUNT(*) FROM core.customer_xref WHERE match_rule = 'probabilistic' AND match_weight IS NULL"
     )
     assert weights == 0, "every probabilistic link keeps its match weight"
+    english_and_chinese = _rows(
+        settings,
+        "SELECT COUNT(*) FROM core.customer_xref e"
+        " JOIN staging.party pe USING (source_system, source_entity, source_id)"
+        " JOIN core.customer_xref c ON c.customer_id = e.customer_id"
+        " JOIN staging.party pc ON pc.source_system = c.source_system AND pc.source_entity = c.source_entity"
+        " AND pc.source_id = c.source_id"
+        " WHERE pe.name_core SIMILAR TO '[A-Za-z ]+' AND pc.name_core NOT SIMILAR TO '[A-Za-z ]+'"
+        " AND pe.name_lead = pc.name_lead",
+    )[0][0]
+    assert english_and_chinese > 0, "an English name meets its Chinese one through the lead of the trade name"
 
 
 def test_every_golden_customer_holds_records_of_one_true_customer_only(settings: Settings) -> None:

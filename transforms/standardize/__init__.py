@@ -39,7 +39,7 @@ from warehouse import Warehouse, table_name
 
 KEY = ("source_system", "source_entity", "source_id")
 PARTY_PARTS = (
-    "name_core", "name_romanized", "legal_form", "name_place",
+    "name_core", "name_romanized", "name_lead", "legal_form", "name_place",
     "province", "city", "district", "address_detail", "industry_section",
 )  # fmt: skip
 """Text columns standardization derives for a party beyond its canonical fields."""
