@@ -6,16 +6,16 @@
    share a blocking key on the standardized parts (the name, from exact through pinyin
    and spelling slips to a shared trade-name lead; legal form; the place in the name;
    city, district, phone, e-mail, legal representative, industry section), with
-   parameters trained without labels. Pairs at or above the
-   configured match probability are links, unless their names carry different places
-   (广州明万运输 is not 成都明万运输) or they are two people (no legal form) who share no
-   phone, e-mail address or ID number, because namesakes are common.
+   parameters trained without labels. Pairs at or above the configured match
+   probability are links, unless their names carry different places (广州明万运输 is not
+   成都明万运输) or they are two people (no legal form) who share no phone, e-mail
+   address or ID number, because namesakes are common.
 3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
-   then by match weight), and a link is refused when it would put two different valid
-   credit codes, two different valid ID numbers, a branch and a non-branch, two records a
-   steward said are not one customer, or (for a probabilistic link) names registered in
-   different places, in one cluster. A record a steward split
-   out stands alone.
+   then by match weight), and a link is refused when it would put in one cluster two
+   different valid credit codes, two different valid ID numbers, a branch and a
+   non-branch, two records a steward said are not one customer, or (for a probabilistic
+   link) names registered in different places. A record a steward split out stands
+   alone.
 """
 
 from __future__ import annotations
