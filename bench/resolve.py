@@ -14,7 +14,8 @@ Both are scored with ``transforms.resolve.evaluate`` against ``truth/records.csv
 Splink's DuckDB is capped at ``--memory-limit`` (default 2GB) and spills to a scratch
 folder beyond it, in both. ``comparisons`` counts the pairs each one's blocking rules
 make (Splink's own count). For ours, ``incr s`` is a second run after 1 % of the records
-changed their phone: it scores only those.
+changed their phone: it scores only those. ``br>par`` counts golden customers holding a
+branch and its parent company (``truth/groups.csv``).
 
     .venv/bin/python bench/resolve.py --customers 10000
 """
@@ -38,7 +39,7 @@ from c360.config import load_config
 from c360.pipeline import run_stage
 from c360.settings import Settings
 from silos.generate import generate_silos
-from transforms.resolve.evaluate import evaluate, read_truth
+from transforms.resolve.evaluate import evaluate, read_branches, read_truth
 from warehouse import connect
 from warehouse.duckdb_warehouse import MEMORY_LIMIT
 
@@ -58,8 +59,8 @@ def main() -> int:
     print(f"c360 resolve benchmark, {dt.date.today()}, Python {sys.version.split()[0]}")
     print(f"DuckDB memory limit {args.memory_limit}")
     header = ("resolver", "customers", "records", "comparisons", "precision", "recall", "F1", "over", "under",
-              "seconds", "incr s", "peak MiB")  # fmt: skip
-    print("{:<8} {:>9} {:>9} {:>12} {:>9} {:>7} {:>7} {:>5} {:>6} {:>8} {:>7} {:>9}".format(*header))
+              "br>par", "seconds", "incr s", "peak MiB")  # fmt: skip
+    print("{:<8} {:>9} {:>9} {:>12} {:>9} {:>7} {:>7} {:>5} {:>6} {:>6} {:>8} {:>7} {:>9}".format(*header))
     for customers in args.customers or [10_000]:
         with tempfile.TemporaryDirectory(prefix="c360-bench-") as scratch:
             silos = Path(scratch) / "silos"
@@ -83,7 +84,8 @@ def main() -> int:
                 print(
                     f"{resolver:<8} {customers:>9,} {row['records']:>9,} {_comparisons(url, resolver):>12,}"
                     f" {row['precision']:>9.4f} {row['recall']:>7.4f} {row['f1']:>7.4f} {row['over']:>5}"
-                    f" {row['under']:>6} {row['seconds']:>8.1f} {incremental:>7} {row['peak_kib'] / 1024:>9,.0f}",
+                    f" {row['under']:>6} {row['branches']:>6} {row['seconds']:>8.1f} {incremental:>7}"
+                    f" {row['peak_kib'] / 1024:>9,.0f}",
                     flush=True,
                 )
     return 0
@@ -125,7 +127,7 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
             seconds = time.perf_counter() - started
     finally:
         warehouse.dispose()
-    result = evaluate(assigned, truth)
+    result = evaluate(assigned, truth, read_branches(truth_path.parent / "groups.csv"))
     return {
         "records": result.records,
         "precision": result.precision,
@@ -133,6 +135,7 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
         "f1": result.f1,
         "over": result.over_merged_clusters,
         "under": result.under_merged_customers,
+        "branches": result.branches_in_parent,
         "seconds": seconds,
         "incremental_seconds": incremental_seconds,
         "peak_kib": peak_kib(),

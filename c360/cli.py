@@ -181,14 +181,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from c360.stages import open_warehouse
-    from transforms.resolve.evaluate import evaluate, read_truth
+    from transforms.resolve.evaluate import evaluate, read_branches, read_truth
 
     if not args.truth.is_file():
         raise ConfigError(f"--truth: {args.truth} is not a file")
     truth = read_truth(args.truth)
     with open_warehouse(_settings(args)) as warehouse:
         resolved = warehouse.fetch_all("SELECT source_system, source_id, customer_id FROM core.customer_xref")
-    result = evaluate(((row[0], row[1], row[2]) for row in resolved), truth)
+    groups = args.truth.parent / "groups.csv"
+    result = evaluate(((row[0], row[1], row[2]) for row in resolved), truth, read_branches(groups))
     print(f"records compared      {result.records:,}")
     print(f"pairs: true {result.true_pairs:,}, predicted {result.predicted_pairs:,}, correct {result.correct_pairs:,}")
     print(f"pairwise precision    {result.precision:.4f}")
@@ -196,6 +197,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"pairwise F1           {result.f1:.4f}")
     print(f"over-merged customers {result.over_merged_clusters:,} (golden customers holding several real ones)")
     print(f"under-merged          {result.under_merged_customers:,} (real customers split over several golden ones)")
+    if groups.is_file():
+        print(f"branches in parent    {result.branches_in_parent:,} (golden customers holding a branch and its parent)")
     return 0
 
 

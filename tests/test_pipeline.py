@@ -13,7 +13,7 @@ from c360.pipeline import PipelineFailed, run_pipeline
 from c360.settings import Settings
 from c360.stages import open_warehouse
 from silos.serve import serving_crm
-from transforms.resolve.evaluate import evaluate, read_truth
+from transforms.resolve.evaluate import evaluate, read_branches, read_truth
 
 
 def _rows(settings: Settings, sql: str, params: dict | None = None) -> list[tuple]:
@@ -139,8 +139,10 @@ def test_probabilistic_matching_finds_what_credit_codes_alone_miss_without_false
     run_pipeline(settings)
     truth = read_truth(settings.silos_dir / "truth" / "records.csv")
     resolved = _rows(settings, "SELECT source_system, source_id, customer_id FROM core.customer_xref")
-    result = evaluate(resolved, truth)
+    branches = read_branches(settings.silos_dir / "truth" / "groups.csv")
+    result = evaluate(resolved, truth, branches)
     assert result.over_merged_clusters == 0 and result.precision == 1.0
+    assert branches and result.branches_in_parent == 0, "no branch merges into its parent"
     assert result.recall >= 0.95, result
     rules = dict(_rows(settings, "SELECT match_rule, COUNT(*) FROM core.customer_xref GROUP BY match_rule"))
     assert rules["probabilistic"] > 0 and rules["exact_uscc"] > 0 and rules["exact_resident_id"] > 0

@@ -1,9 +1,10 @@
-"""Clustering guards and deterministic keys, on hand-made records (no warehouse needed)."""
+"""Clustering guards, deterministic keys and evaluation, on hand-made records (no warehouse needed)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from transforms.resolve.evaluate import evaluate
 from transforms.resolve.match import (
     RULE_PROBABILISTIC,
     RULE_SINGLE,
@@ -125,3 +126,11 @@ def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
     again = hash_identifiers(records)
     assert again["resident_id"][0] != hashed["resident_id"][0], "each run draws its own key"
     assert records["phone"][0] == "+8613800138000", "the caller's frame is left alone"
+
+
+def test_evaluation_counts_golden_customers_holding_a_branch_and_its_parent() -> None:
+    truth = {("los", "1"): "PARENT", ("crm", "2"): "BRANCH", ("los", "3"): "OTHER", ("crm", "4"): "OTHER"}
+    merged = [("los", "1", "C1"), ("crm", "2", "C1"), ("los", "3", "C2"), ("crm", "4", "C2")]
+    apart = [("los", "1", "C1"), ("crm", "2", "C3"), ("los", "3", "C2"), ("crm", "4", "C2")]
+    assert evaluate(merged, truth, {"BRANCH": "PARENT"}).branches_in_parent == 1
+    assert evaluate(apart, truth, {"BRANCH": "PARENT"}).branches_in_parent == 0
