@@ -70,7 +70,8 @@ def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Se
             conn.execute(
                 sa.text(
                     "UPDATE staging.party SET name = '远东测绘有限公司', name_original = '远东测绘有限公司',"
-                    " name_core = '远东测绘', name_romanized = 'yuandongcehui', phone = NULL, email = NULL"
+                    " name_core = '远东测绘', name_romanized = 'yuandongcehui', name_lead = 'yuandong', phone = NULL,"
+                    " email = NULL"
                     f" WHERE {RECORD} = :record"
                 ),
                 {"record": moved},
@@ -100,6 +101,12 @@ def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Se
     assert full.records_scored == full.records
     assert _outcome(settings) == after_incremental
     assert (full.ids_issued, full.ids_retired) == (0, 0)
+    with open_warehouse(settings) as warehouse:
+        [(rewritten, total)] = warehouse.fetch_all(
+            "SELECT SUM(CASE WHEN resolved_at = (SELECT MAX(resolved_at) FROM core.customer_xref) THEN 1 ELSE 0 END),"
+            " COUNT(*) FROM core.customer_xref"
+        )
+    assert 0 < rewritten <= 10 < total, "only what changed is rewritten; the full run after it rewrites nothing"
 
 
 def test_retraining_makes_a_new_model_version_and_scores_every_record(settings: Settings) -> None:

@@ -73,26 +73,34 @@ WHERE core.customer_id_registry.customer_id = moved.previous_customer_id
     AND core.customer_id_registry.status = 'active'
     AND moved.previous_customer_id NOT IN (SELECT customer_id FROM _resolve_cluster);
 
-DELETE FROM core.customer_xref;
-INSERT INTO core.customer_xref (source_system, source_entity, source_id, customer_id, match_rule, match_weight, resolved_at)
-SELECT
-    r.source_system,
-    r.source_entity,
-    r.source_id,
-    c.customer_id,
-    r.match_rule,
-    r.match_weight,
-    :resolved_at
+-- Each of the three tables below is rebuilt into a temporary table, then only rows that
+-- changed are replaced, so a run after a few changes writes a few rows and resolved_at
+-- says when a row took its current value.
+CREATE TEMPORARY TABLE _resolve_xref AS
+SELECT r.source_system, r.source_entity, r.source_id, c.customer_id, r.match_rule, r.match_weight
 FROM _resolve_record AS r
 JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key;
 
+DELETE FROM core.customer_xref
+WHERE NOT EXISTS (
+    SELECT 1 FROM _resolve_xref AS n
+    WHERE n.source_system = core.customer_xref.source_system AND n.source_entity = core.customer_xref.source_entity
+        AND n.source_id = core.customer_xref.source_id AND n.customer_id = core.customer_xref.customer_id
+        AND n.match_rule = core.customer_xref.match_rule
+        AND n.match_weight IS NOT DISTINCT FROM core.customer_xref.match_weight
+);
+INSERT INTO core.customer_xref (source_system, source_entity, source_id, customer_id, match_rule, match_weight, resolved_at)
+SELECT n.source_system, n.source_entity, n.source_id, n.customer_id, n.match_rule, n.match_weight, :resolved_at
+FROM _resolve_xref AS n
+WHERE NOT EXISTS (
+    SELECT 1 FROM core.customer_xref AS x
+    WHERE x.source_system = n.source_system AND x.source_entity = n.source_entity AND x.source_id = n.source_id
+);
+
 -- Field-level survivorship: for each customer and attribute, the record holding a value that
 -- the attribute's rule (_resolve_rule) ranks first; source priority, then recency, break ties.
-DELETE FROM core.customer_attribute_source;
-INSERT INTO core.customer_attribute_source (
-    customer_id, attribute, value, survivorship_rule, source_system, source_entity, source_id, extracted_at, resolved_at
-)
-SELECT customer_id, attribute, value, rule, source_system, source_entity, source_id, extracted_at, :resolved_at
+CREATE TEMPORARY TABLE _resolve_attribute AS
+SELECT customer_id, attribute, value, rule AS survivorship_rule, source_system, source_entity, source_id, extracted_at
 FROM (
     SELECT
         x.customer_id, v.attribute, v.value, r.rule, v.source_system, v.source_entity, v.source_id, v.extracted_at,
@@ -126,27 +134,44 @@ FROM (
 ) AS ranked
 WHERE survivor_rank = 1;
 
--- The golden record: each attribute's survivor; the record the name came from is named.
-DELETE FROM core.customer;
-INSERT INTO core.customer (
-    customer_id, name, uscc, phone, email, address, legal_representative, industry_code, record_count,
-    source_systems, survivor_source_system, survivor_source_entity, survivor_source_id, resolved_at
+DELETE FROM core.customer_attribute_source
+WHERE NOT EXISTS (
+    SELECT 1 FROM _resolve_attribute AS n
+    WHERE n.customer_id = core.customer_attribute_source.customer_id
+        AND n.attribute = core.customer_attribute_source.attribute
+        AND n.value = core.customer_attribute_source.value
+        AND n.survivorship_rule = core.customer_attribute_source.survivorship_rule
+        AND n.source_system = core.customer_attribute_source.source_system
+        AND n.source_entity = core.customer_attribute_source.source_entity
+        AND n.source_id = core.customer_attribute_source.source_id
+        AND n.extracted_at = core.customer_attribute_source.extracted_at
+);
+INSERT INTO core.customer_attribute_source (
+    customer_id, attribute, value, survivorship_rule, source_system, source_entity, source_id, extracted_at, resolved_at
 )
+SELECT n.customer_id, n.attribute, n.value, n.survivorship_rule, n.source_system, n.source_entity, n.source_id,
+    n.extracted_at, :resolved_at
+FROM _resolve_attribute AS n
+WHERE NOT EXISTS (
+    SELECT 1 FROM core.customer_attribute_source AS a WHERE a.customer_id = n.customer_id AND a.attribute = n.attribute
+);
+
+-- The golden record: each attribute's survivor; the record the name came from is named.
+CREATE TEMPORARY TABLE _resolve_customer AS
 SELECT
     members.customer_id,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'uscc' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'phone' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'email' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'address' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'legal_representative' THEN a.value END),
-    MAX(CASE WHEN a.attribute = 'industry_code' THEN a.value END),
+    MAX(CASE WHEN a.attribute = 'name' THEN a.value END) AS name,
+    MAX(CASE WHEN a.attribute = 'uscc' THEN a.value END) AS uscc,
+    MAX(CASE WHEN a.attribute = 'phone' THEN a.value END) AS phone,
+    MAX(CASE WHEN a.attribute = 'email' THEN a.value END) AS email,
+    MAX(CASE WHEN a.attribute = 'address' THEN a.value END) AS address,
+    MAX(CASE WHEN a.attribute = 'legal_representative' THEN a.value END) AS legal_representative,
+    MAX(CASE WHEN a.attribute = 'industry_code' THEN a.value END) AS industry_code,
     members.record_count,
     members.source_systems,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_system END),
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_entity END),
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_id END),
-    :resolved_at
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_system END) AS survivor_source_system,
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_entity END) AS survivor_source_entity,
+    MAX(CASE WHEN a.attribute = 'name' THEN a.source_id END) AS survivor_source_id
 FROM (
     SELECT customer_id, COUNT(*) AS record_count,
         STRING_AGG(DISTINCT source_system, ',' ORDER BY source_system) AS source_systems
@@ -156,6 +181,33 @@ FROM (
 JOIN core.customer_attribute_source AS a ON a.customer_id = members.customer_id
 GROUP BY members.customer_id, members.record_count, members.source_systems;
 
+DELETE FROM core.customer
+WHERE NOT EXISTS (
+    SELECT 1 FROM _resolve_customer AS n
+    WHERE n.customer_id = core.customer.customer_id
+        AND n.name IS NOT DISTINCT FROM core.customer.name AND n.uscc IS NOT DISTINCT FROM core.customer.uscc
+        AND n.phone IS NOT DISTINCT FROM core.customer.phone AND n.email IS NOT DISTINCT FROM core.customer.email
+        AND n.address IS NOT DISTINCT FROM core.customer.address
+        AND n.legal_representative IS NOT DISTINCT FROM core.customer.legal_representative
+        AND n.industry_code IS NOT DISTINCT FROM core.customer.industry_code
+        AND n.record_count = core.customer.record_count AND n.source_systems = core.customer.source_systems
+        AND n.survivor_source_system IS NOT DISTINCT FROM core.customer.survivor_source_system
+        AND n.survivor_source_entity IS NOT DISTINCT FROM core.customer.survivor_source_entity
+        AND n.survivor_source_id IS NOT DISTINCT FROM core.customer.survivor_source_id
+);
+INSERT INTO core.customer (
+    customer_id, name, uscc, phone, email, address, legal_representative, industry_code, record_count,
+    source_systems, survivor_source_system, survivor_source_entity, survivor_source_id, resolved_at
+)
+SELECT n.customer_id, n.name, n.uscc, n.phone, n.email, n.address, n.legal_representative, n.industry_code,
+    n.record_count, n.source_systems, n.survivor_source_system, n.survivor_source_entity, n.survivor_source_id,
+    :resolved_at
+FROM _resolve_customer AS n
+WHERE NOT EXISTS (SELECT 1 FROM core.customer AS c WHERE c.customer_id = n.customer_id);
+
+DROP TABLE _resolve_customer;
+DROP TABLE _resolve_attribute;
+DROP TABLE _resolve_xref;
 DROP TABLE _resolve_record;
 DROP TABLE _resolve_overlap;
 DROP TABLE _resolve_cluster;
