@@ -65,7 +65,7 @@ force; retrain: train a new model version, then score every record."""
 
 
 def resolve_customers(warehouse: Warehouse, matching: MatchingConfig, mode: str = "incremental") -> ResolveResult:
-    """Rebuild ``core.customer`` and ``core.customer_xref`` from ``staging.party`` in one transaction.
+    """Bring ``core.customer`` and ``core.customer_xref`` in line with ``staging.party``, in one transaction.
 
     Whatever the mode, the result is the one scoring every record under the model in
     force would give: an incremental run only skips pairs whose records are unchanged.
@@ -166,7 +166,7 @@ def _score_changes(
         return _Scoring(None, 0)
     floor = probabilistic.review_probability
     changes = changes_since_last_run(warehouse, conn, records, model.version, floor)
-    touched = changes.touched if mode == "incremental" else changes.touched | True
+    touched = changes.touched if mode == "incremental" else changes.touched | True  # full, retrain: every record
     scored = score_pairs(records, model.model_json, touched, floor)
     changed = records.loc[touched, ["record", "fingerprint"]]
     store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, model.version, floor)
@@ -174,9 +174,8 @@ def _score_changes(
 
 
 _RECORDS = """
-SELECT source_system, source_entity, source_id, name_core, name_romanized, name_lead, legal_form, name_place, city,
-    district,
-    phone, email, legal_representative, industry_section, is_branch,
+SELECT source_system, source_entity, source_id, name_core, name_romanized, name_lead, legal_form, name_place,
+    city, district, phone, email, legal_representative, industry_section, is_branch,
     CASE WHEN uscc_valid THEN uscc END AS uscc,
     CASE WHEN resident_id_valid THEN resident_id END AS resident_id
 FROM staging.party
