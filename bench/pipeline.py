@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import sample_bank_settings, scratch_database
+from support import scratch_database, serving_sample_bank
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -57,7 +57,7 @@ def main() -> int:
 
 def _run(backend: str, url: str, silos: Path, customers: int) -> None:
     total = 0.0
-    with sample_bank_settings(url, silos) as settings:
+    with serving_sample_bank(url, silos) as settings:
         sources = list(load_config(settings.config_dir).sources.sources)
         for stage in STAGES:
             for source in sources if stage in PER_SOURCE_STAGES else [None]:

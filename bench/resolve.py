@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import peak_kib, sample_bank_settings
+from support import peak_kib, serving_sample_bank
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -92,7 +92,7 @@ def main() -> int:
 
 
 def _standardize(url: str, silos: Path) -> None:
-    with sample_bank_settings(url, silos) as settings:
+    with serving_sample_bank(url, silos) as settings:
         for stage in ("extract", "standardize"):
             for source in load_config(settings.config_dir).sources.sources:
                 run_stage(settings, stage, source)

@@ -11,8 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from c360.settings import Settings
-from silos.serve import serving_crm
-from silos.world import AS_OF
+from silos.serve import sample_bank_settings, serving_crm
 
 
 @contextlib.contextmanager
@@ -40,14 +39,7 @@ def peak_kib() -> int:
 
 
 @contextlib.contextmanager
-def sample_bank_settings(warehouse_url: str, silos: Path) -> Iterator[Settings]:
+def serving_sample_bank(warehouse_url: str, silos: Path) -> Iterator[Settings]:
     """Settings for a pipeline run over the sample bank in ``silos``, its CRM served meanwhile."""
     with serving_crm(silos) as (crm_url, crm_token):
-        yield Settings(
-            warehouse_url=warehouse_url,
-            silos_dir=silos,
-            data_docs_dir=silos.parent / "data_docs",
-            as_of=AS_OF,
-            source_urls={"crm": crm_url},
-            source_tokens={"crm": crm_token},
-        )
+        yield sample_bank_settings(warehouse_url, silos, crm_url, crm_token)

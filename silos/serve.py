@@ -25,6 +25,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from c360.errors import C360Error
+from c360.settings import Settings
+from silos.world import AS_OF
 
 log = logging.getLogger(__name__)
 
@@ -176,3 +178,15 @@ def serving_crm(silos_dir: Path, token: str | None = None) -> Iterator[tuple[str
     finally:
         server.shutdown()
         server.server_close()
+
+
+def sample_bank_settings(warehouse_url: str, silos_dir: Path, crm_url: str, crm_token: str) -> Settings:
+    """Settings for a pipeline run over the sample bank in ``silos_dir``, its CRM served at ``crm_url``."""
+    return Settings(
+        warehouse_url=warehouse_url,
+        silos_dir=silos_dir,
+        data_docs_dir=silos_dir.parent / "data_docs",
+        as_of=AS_OF,
+        source_urls={"crm": crm_url},
+        source_tokens={"crm": crm_token},
+    )

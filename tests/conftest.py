@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from c360.settings import PROJECT_ROOT, Settings
 from connectors.sql import driver_url
 from silos.generate import generate_silos
-from silos.serve import serving_crm
-from silos.world import AS_OF
+from silos.serve import sample_bank_settings, serving_crm
 from warehouse import Warehouse, connect
 
 PG_ADMIN_URL = os.environ.get("C360_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -149,14 +148,7 @@ def crm_server(silos_dir: Path) -> Iterator[tuple[str, str]]:
 def settings(warehouse_url: str, silos_dir: Path, crm_server: tuple[str, str]) -> Settings:
     """Settings for a pipeline run over the sample silos (CRM served over HTTP) on the test warehouse."""
     url, token = crm_server
-    return Settings(
-        warehouse_url=warehouse_url,
-        silos_dir=silos_dir,
-        data_docs_dir=silos_dir.parent / "data_docs",
-        as_of=AS_OF,
-        source_urls={"crm": url},
-        source_tokens={"crm": token},
-    )
+    return sample_bank_settings(warehouse_url, silos_dir, url, token)
 
 
 @pytest.fixture
