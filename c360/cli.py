@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 from c360.errors import C360Error, ConfigError
-from c360.settings import Settings
+from c360.settings import ResolveMode, Settings
 from c360.stages import STAGES, StageResult
 
 EXIT_USER_ERROR = 2
@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--source", action="append", help="only this source for per-source stages (repeatable)")
     run.add_argument(
         "--resolve-mode",
-        choices=("incremental", "full", "retrain"),
+        choices=get_args(ResolveMode),
         help="resolve: score only new and changed records (default), every record, or retrain the model first",
     )
     run.set_defaults(command=_run)

@@ -18,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = "duckdb:///demo/warehouse.duckdb"
 DEFAULT_SILOS_DIR = Path("demo/silos")
 DEFAULT_DATA_DOCS_DIR = Path("demo/data_docs")
+ResolveMode = Literal["incremental", "full", "retrain"]
+"""incremental: score only new and changed records; full: score every record under the model in
+force; retrain: train a new model version, then score every record."""
 
 
 class Settings(BaseModel):
@@ -38,7 +41,7 @@ class Settings(BaseModel):
     """URLs of database and API sources by source name, e.g. from Airflow connections."""
     source_tokens: dict[str, str] = Field(default_factory=dict, repr=False)
     """Bearer tokens of API sources by source name; never printed."""
-    resolve_mode: Literal["incremental", "full", "retrain"] = "incremental"
+    resolve_mode: ResolveMode = "incremental"
     """How resolve scores pairs: only new and changed records, every record, or every record
     under a newly trained model (``transforms/resolve/README.md``)."""
 

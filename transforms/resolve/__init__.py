@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
+from c360.settings import ResolveMode
 from transforms.resolve.match import (
     RULE_STEWARD,
     Assignment,
@@ -59,12 +60,12 @@ class ResolveResult:
     reviews_queued: int
 
 
-RESOLVE_MODES = ("incremental", "full", "retrain")
-"""incremental: score only new and changed records; full: score every record with the model in
-force; retrain: train a new model version, then score every record."""
+RESOLVE_MODES = get_args(ResolveMode)
 
 
-def resolve_customers(warehouse: Warehouse, matching: MatchingConfig, mode: str = "incremental") -> ResolveResult:
+def resolve_customers(
+    warehouse: Warehouse, matching: MatchingConfig, mode: ResolveMode = "incremental"
+) -> ResolveResult:
     """Bring ``core.customer`` and ``core.customer_xref`` in line with ``staging.party``, in one transaction.
 
     Whatever the mode, the result is the one scoring every record under the model in
@@ -150,7 +151,7 @@ def _score_changes(
     conn: Connection,
     records: pd.DataFrame,
     probabilistic: Probabilistic,
-    mode: str,
+    mode: ResolveMode,
     now: dt.datetime,
 ) -> _Scoring:
     """Score the pairs of new and changed records (all records unless incremental) and keep them."""
