@@ -49,7 +49,9 @@ class Warehouse(ABC):
         import pandas as pd  # only the transforms read frames; extract tasks start faster without it
 
         result = conn.execute(sa.text(sql), dict(params or {}))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+        # Plain tuples: pandas probes each Row object for a dozen attributes it lacks.
+        rows = [tuple(row) for row in result.fetchall()]
+        return pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
 
     def table_columns(self, conn: Connection, schema: str, table: str) -> list[str]:
         """Column names of ``schema.table`` in order; empty when the table does not exist."""
@@ -97,6 +99,30 @@ class Warehouse(ABC):
         )
         conn.exec_driver_sql(f"DROP TABLE {staging}")
         return data.num_rows
+
+    def present(self, conn: Connection, table: str, column: str, values: Sequence[str], **equal: str) -> set[str]:
+        """Which of ``values`` occur in ``table.column`` (on rows whose columns equal ``equal``).
+
+        The values go in by the bulk path and are joined: a query per value, or one with
+        thousands of bound parameters, costs far more.
+        """
+        if not values:
+            return set()
+        wanted = "_c360_wanted"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {wanted}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {wanted} (value VARCHAR)")
+        self.bulk_insert(conn, wanted, pa.table({"value": pa.array(list(values), pa.string())}))
+        conditions = "".join(f" AND t.{quote_identifier(name)} = :{name}" for name in equal)
+        rows = conn.execute(
+            sa.text(
+                f"SELECT DISTINCT w.value FROM {wanted} w JOIN {table} t "
+                f"ON t.{quote_identifier(column)} = w.value{conditions}"
+            ),
+            equal,
+        )
+        found = {row[0] for row in rows}
+        conn.exec_driver_sql(f"DROP TABLE {wanted}")
+        return found
 
     def migrate(self) -> list[int]:
         """Bring the schemas up to date; returns the versions applied now."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -44,6 +45,7 @@ PARTY_PARTS = (
 )  # fmt: skip
 """Text columns standardization derives for a party beyond its canonical fields."""
 _CENTS = decimal.Decimal("0.01")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -115,11 +117,11 @@ def standardize_frame(
     for canonical_field in entity.fields:
         values = _source_values(raw, mapping.get(canonical_field.name))
         if canonical_field.kind in PARSERS:
-            parsed = [PARSERS[canonical_field.kind](value) for value in values]
+            parsed = _each_distinct(PARSERS[canonical_field.kind], values)
             columns[canonical_field.name] = [value for value, _ in parsed]
             columns[canonical_field.name + INVALID_SUFFIX] = [invalid for _, invalid in parsed]
         else:
-            columns[canonical_field.name] = [CLEANERS[canonical_field.kind](value) for value in values]
+            columns[canonical_field.name] = _each_distinct(CLEANERS[canonical_field.kind], values)
     frame = pd.DataFrame(columns, index=raw.index, dtype=object)
     for canonical_field in entity.fields:
         if canonical_field.kind in ("decimal", "fraction"):
@@ -127,6 +129,20 @@ def standardize_frame(
     if entity is PARTY:
         frame = derive_party(frame, raw[mapping["name"]].tolist())
     return frame
+
+
+def _each_distinct(function: Callable[[object], _T], values: list[object]) -> list[_T]:
+    """``function`` of each value, computed once per distinct value: a column of dates or
+    statuses holds few, and parsing each row again dominated a million-row load. Keyed by
+    type as well, since 1, 1.0 and True are equal keys but not the same text."""
+    results: dict[tuple[type, object], _T] = {}
+    cleaned = []
+    for value in values:
+        key = (type(value), value)
+        if key not in results:
+            results[key] = function(value)
+        cleaned.append(results[key])
+    return cleaned
 
 
 def _source_values(raw: pd.DataFrame, source: str | list[str] | None) -> list[object]:
@@ -162,7 +178,9 @@ def _standardize_batch(
         canonical[ROW_ID] = range(len(canonical))
         canonical["source_file"] = raw["_source_file"]
         canonical["source_line"] = raw["_source_line"]
-        _check_references(conn, canonical, source_name, entity, has_parties=has_parties, has_accounts=has_accounts)
+        _check_references(
+            warehouse, conn, canonical, source_name, entity, has_parties=has_parties, has_accounts=has_accounts
+        )
         # Dates may be a day ahead of UTC in zones east of it.
         outcome = validate_frame(canonical, entity.name, {"today": now.date() + dt.timedelta(days=1)})
         if docs is not None:
@@ -203,6 +221,7 @@ def _standardize_batch(
 
 
 def _check_references(
+    warehouse: Warehouse,
     conn: Connection,
     canonical: pd.DataFrame,
     source_name: str,
@@ -217,11 +236,12 @@ def _check_references(
     """
     for reference, referenced, present in (("party_id", "party", has_parties), ("account_id", "account", has_accounts)):
         if present and reference in entity.field_names:
-            rows = conn.execute(
-                sa.text(f"SELECT source_id FROM staging.{referenced} WHERE source_system = :source"),
-                {"source": source_name},
-            )
-            known = {row[0] for row in rows}
+            # Only this batch's references are looked up: reading all the source's staged ids for
+            # every batch made a million-record load quadratic.
+            known = warehouse.present(
+                conn, f"staging.{referenced}", "source_id", canonical[reference].dropna().unique().tolist(),
+                source_system=source_name,
+            )  # fmt: skip
             canonical[reference + REFERENCE_SUFFIX] = [
                 value is None or value in known for value in canonical[reference].tolist()
             ]

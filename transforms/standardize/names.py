@@ -147,8 +147,13 @@ def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+@functools.lru_cache(maxsize=100_000)
 def romanize(text: str) -> str:
-    """Lower-case letters and digits only; Chinese characters as toneless pinyin."""
+    """Lower-case letters and digits only; Chinese characters as toneless pinyin.
+
+    Cached: a trade name's lead and a customer's name recur across systems, and pinyin
+    lookup costs more than the rest of parsing a name.
+    """
     from pypinyin import lazy_pinyin
 
     return re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(text)).lower())
