@@ -17,6 +17,9 @@ make (Splink's own count). For ours, ``incr s`` is a second run after 1 % of the
 changed their phone: it scores only those. ``br>par`` counts golden customers holding a
 branch and its parent company (``truth/groups.csv``).
 
+Standardizing the sample bank takes longer than resolving it (about half an hour at a
+million customers); ``--workdir`` keeps it for the next run.
+
     .venv/bin/python bench/resolve.py --customers 10000
 """
 
@@ -27,6 +30,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +54,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, action="append", help="sample size (repeatable)")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory cap for both resolvers (default: 2GB)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep each size's generated and standardized sample bank here and reuse it on later runs",
+    )
     parser.add_argument("--only", nargs=3, metavar=("RESOLVER", "URL", "TRUTH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
@@ -62,12 +71,15 @@ def main() -> int:
               "br>par", "seconds", "incr s", "peak MiB")  # fmt: skip
     print("{:<8} {:>9} {:>9} {:>12} {:>9} {:>7} {:>7} {:>5} {:>6} {:>6} {:>8} {:>7} {:>9}".format(*header))
     for customers in args.customers or [10_000]:
-        with tempfile.TemporaryDirectory(prefix="c360-bench-") as scratch:
-            silos = Path(scratch) / "silos"
-            generate_silos(silos, customers, seed=7)
-            url = f"duckdb:///{Path(scratch) / 'warehouse.duckdb'}"
-            _standardize(url, silos)
+        with tempfile.TemporaryDirectory(prefix="c360-bench-") as folder:
+            scratch = Path(folder)
+            bank = _standardized_bank(args.workdir / f"bank-{customers}" if args.workdir else scratch, customers)
+            silos = bank / "silos"
             for resolver in ("c360", "splink"):
+                # Each resolver gets its own copy: ours writes to the warehouse and changes phones.
+                warehouse = scratch / f"{resolver}.duckdb"
+                shutil.copyfile(bank / _WAREHOUSE, warehouse)
+                url = f"duckdb:///{warehouse}"
                 child = subprocess.run(
                     [sys.executable, __file__, "--only", resolver, url, str(silos / "truth" / "records.csv")],
                     capture_output=True,
@@ -80,9 +92,10 @@ def main() -> int:
                     print(f"{resolver:<8} {customers:>9,} failed: {reason[:200]}", flush=True)
                     continue
                 row = json.loads(child.stdout.strip().splitlines()[-1])
+                comparisons = _comparisons(f"duckdb:///{bank / _WAREHOUSE}", resolver)
                 incremental = "-" if row["incremental_seconds"] is None else f"{row['incremental_seconds']:.1f}"
                 print(
-                    f"{resolver:<8} {customers:>9,} {row['records']:>9,} {_comparisons(url, resolver):>12,}"
+                    f"{resolver:<8} {customers:>9,} {row['records']:>9,} {comparisons:>12,}"
                     f" {row['precision']:>9.4f} {row['recall']:>7.4f} {row['f1']:>7.4f} {row['over']:>5}"
                     f" {row['under']:>6} {row['branches']:>6} {row['seconds']:>8.1f} {incremental:>7}"
                     f" {row['peak_kib'] / 1024:>9,.0f}",
@@ -91,11 +104,25 @@ def main() -> int:
     return 0
 
 
-def _standardize(url: str, silos: Path) -> None:
-    with serving_sample_bank(url, silos) as settings:
+_WAREHOUSE = "warehouse.duckdb"
+_STANDARDIZED = "standardized"
+"""Marks a folder whose sample bank was generated and standardized to the end."""
+
+
+def _standardized_bank(folder: Path, customers: int) -> Path:
+    """``folder`` holding the sample bank (``silos/``) and its standardized warehouse, made unless it is there."""
+    if (folder / _STANDARDIZED).exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder / "silos", ignore_errors=True)
+    (folder / _WAREHOUSE).unlink(missing_ok=True)
+    generate_silos(folder / "silos", customers, seed=7)
+    with serving_sample_bank(f"duckdb:///{folder / _WAREHOUSE}", folder / "silos") as settings:
         for stage in ("extract", "standardize"):
             for source in load_config(settings.config_dir).sources.sources:
                 run_stage(settings, stage, source)
+    (folder / _STANDARDIZED).touch()
+    return folder
 
 
 def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | None]:
