@@ -172,7 +172,7 @@ def test_facility_values_that_do_not_parse_are_kept_for_the_quarantine() -> None
     [
         ("北京华信科技有限公司", "华信科技", "limited_company", False, "北京市"),
         ("华信科技有限责任公司", "华信科技", "limited_company", False, None),
-        ("广东省深圳华信科技有限公司", "华信科技", "limited_company", False, "广东省"),
+        ("广东省深圳华信科技有限公司", "华信科技", "limited_company", False, "深圳市"),
         ("华信（北京）科技有限公司", "华信科技", "limited_company", False, "北京市"),
         ("ＡＢＣ华信科技股份有限公司", "ABC华信科技", "joint_stock_company", False, None),
         ("北京华信投资合伙企业(有限合伙)", "华信投资", "limited_partnership", False, "北京市"),

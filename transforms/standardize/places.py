@@ -69,7 +69,8 @@ def strip_places(name: str) -> tuple[str, str | None]:
     (Suzhou: 苏州 or 宿州) is still removed but gives no place.
 
     Returns (name without them, the place found). ``北京华信科技`` -> (华信科技, 北京市);
-    ``华信(北京)科技`` -> (华信科技, 北京市). At least two characters are always left.
+    ``华信(北京)科技`` -> (华信科技, 北京市); ``江苏省南京华信`` -> (华信, 南京市), the city being
+    the more telling. At least two characters are always left.
     """
     place = None
     if name.isascii():
@@ -81,10 +82,10 @@ def strip_places(name: str) -> tuple[str, str | None]:
             if _letters(bracketed.group(1)) in romanized:
                 return name.replace(bracketed.group(0), "", 1), _name_of(romanized[_letters(bracketed.group(1))])
         return name, None
-    for level in (1, 2):
+    for level in (1, 2):  # the city, where a province and a city lead: 江苏省南京华信 is in 南京市
         match = _longest_prefix(name, 0, level, {})
         if match is not None and len(name) - match[1] >= 2:
-            place = place or match[0].name
+            place = match[0].name
             name = name[match[1] :]
     for bracketed in re.finditer(r"\(([^()]+)\)", name):
         division = _named(bracketed.group(1), (1, 2))
