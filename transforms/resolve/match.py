@@ -8,8 +8,8 @@
    city, district, phone, e-mail, legal representative, industry section), with
    parameters trained without labels. Pairs at or above the configured match
    probability are links, unless their names carry different places (广州明万运输 is not
-   成都明万运输) or they are two people (no legal form) who share no phone, e-mail
-   address or ID number, because namesakes are common.
+   成都明万运输) or they are two people (no legal form, no place in the name) who share
+   no phone, e-mail address or ID number, because namesakes are common.
 3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
    then by match weight), and a link is refused when it would put in one cluster two
    different valid credit codes, two different valid ID numbers, a branch and a
@@ -54,7 +54,7 @@ _COMPARED = (
     "name_core", "legal_form", "name_place", "city", "district", "phone", "email", "legal_representative",
     "industry_section",
 )  # fmt: skip
-"""Splink's comparisons, by output column: each adds its match weight and appears in explanations."""
+"""What explanations show, both values and the weight each added (the name's place weighs within the name)."""
 _CORROBORATING = ("phone", "email", "resident_id")
 """For people, a name is shared by too many: a link also needs one of these to agree."""
 
@@ -112,12 +112,12 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.2"
+MODEL_RECIPE = "2026.11.3"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
-    ("name_core",), ("name_romanized",), ("phone",), ("email",), ("legal_representative", "city"),
-    ("name_lead", "name_place"),
+    ("name_core",), ("name_romanized",), ("name_sorted",), ("phone",), ("email",),
+    ("legal_representative", "city"), ("name_lead", "name_place"),
 )  # fmt: skip
 """Pairs are scored only when they agree on all columns of at least one of these."""
 
@@ -139,7 +139,7 @@ def train_model(records: pd.DataFrame) -> str:
     with _quiet_splink():
         with splink_backend() as backend:
             strangers = Linker(backend.register(_one_record_per_key(frame)), _settings(), log_level=logging.ERROR)
-            strangers.training.estimate_u_using_random_sampling(max_pairs=10_000_000)
+            strangers.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS)
             with_u = strangers.misc.save_model_to_json()
         with splink_backend() as backend:
             linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
@@ -151,17 +151,24 @@ def train_model(records: pd.DataFrame) -> str:
             return json.dumps(_floored(linker.misc.save_model_to_json()), ensure_ascii=False, sort_keys=True)
 
 
-_PROBABILITY_FLOOR = 1e-9
-"""Where training saw a level never (m or u of 0): very unlikely, not impossible, so the
-saved model loads again and one field cannot outvote all others by an infinite weight."""
+_U_PAIRS = 10_000_000
+"""Random pairs of strangers u is counted on."""
+_M_FLOOR = 1e-9
+_U_FLOOR = 1 / _U_PAIRS
+"""Where training saw a level never (m or u of 0, or no u at all): very unlikely, not
+impossible, so the saved model loads again and one field cannot outvote all others by an
+infinite weight. A level no pair of strangers reached is taken as reached once: as rare as
+the sample can tell."""
 
 
 def _floored(model: dict) -> dict:
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
-            for key in ("m_probability", "u_probability"):
-                if key in level and level[key] is not None and level[key] < _PROBABILITY_FLOOR:
-                    level[key] = _PROBABILITY_FLOOR
+            if level.get("is_null_level"):
+                continue
+            if level.get("m_probability") is not None:
+                level["m_probability"] = max(level["m_probability"], _M_FLOOR)
+                level["u_probability"] = max(level.get("u_probability") or 0.0, _U_FLOOR)
     return model
 
 
@@ -234,62 +241,73 @@ def _explanation_sql(columns: list[str]) -> str:
 
 
 def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
-    """The staged fields, with the province of the place in the name."""
+    """The staged fields, with what the name comparison derives from them: the province of
+    the place in the name, the name's characters in order, whether it is written in English."""
     frame = records[["record", *STAGED_COLUMNS]].rename(columns={"record": "unique_id"})
     provinces = {place: province_of(place) for place in records["name_place"].dropna().unique()}
     frame["name_province"] = [provinces.get(place) for place in records["name_place"]]
+    cores = records["name_core"].tolist()
+    frame["name_sorted"] = [None if core is None else "".join(sorted(core)) for core in cores]
+    frame["name_latin"] = [None if core is None else core.isascii() for core in cores]
     return frame
 
 
+_PLACES_EQUAL = "name_place_l = name_place_r"
+_PLACES_AGREE = (
+    "(name_place_l IS NULL OR name_place_r IS NULL OR name_place_l = name_place_r"
+    " OR name_place_l = name_province_r OR name_place_r = name_province_l)"
+)
+"""Names registered in one place, or one name carries no place or its province only."""
+
+
 def _settings() -> object:
-    """The comparisons: one for the name (levels from exact to nothing in common), one per other field."""
+    """The comparisons: the name with its place (levels from the same registered name to
+    nothing in common), and one per other field.
+
+    Name and place are one comparison because they are not independent: a registry refuses
+    a second 北京华信科技, so the same name in the same place all but proves one company,
+    while the same name alone is shared by 上海华信科技 and 广州华信科技.
+    """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
+    def agreeing(condition: str, label: str, places: str = _PLACES_AGREE) -> object:
+        return cll.CustomLevel(f"({condition}) AND {places}", label_for_charts=label)
+
     name = cl.CustomComparison(
         [
             cll.NullLevel("name_core"),
-            cll.ExactMatchLevel("name_core"),
+            agreeing("name_core_l = name_core_r", "Same name, same place", _PLACES_EQUAL),
+            agreeing("name_core_l = name_core_r", "Same name"),
             # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
-            cll.CustomLevel("name_romanized_l = name_romanized_r", label_for_charts="Same name in pinyin"),
-            cll.JaroWinklerLevel("name_core", 0.95),
-            cll.JaroWinklerLevel("name_core", 0.88),
+            agreeing("name_romanized_l = name_romanized_r", "Same name in pinyin, same place", _PLACES_EQUAL),
+            agreeing("name_romanized_l = name_romanized_r", "Same name in pinyin"),
+            agreeing("jaro_winkler_similarity(name_core_l, name_core_r) >= 0.95", "Jaro-Winkler >= 0.95"),
+            agreeing("jaro_winkler_similarity(name_core_l, name_core_r) >= 0.88", "Jaro-Winkler >= 0.88"),
             # 石斌强 typed 斌石强, 祥利 typed 利祥.
-            cll.CustomLevel(
-                "list_sort(string_split(name_core_l, '')) = list_sort(string_split(name_core_r, ''))",
-                label_for_charts="Same characters in another order",
-            ),
+            agreeing("name_sorted_l = name_sorted_r", "Same characters in another order"),
             # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
-            cll.CustomLevel(
+            agreeing(
                 "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
                 " AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l))",
-                label_for_charts="One name holds the other",
+                "One name holds the other",
             ),
             # 凯昌运输 and Kaichang Transportation.
-            cll.CustomLevel("name_lead_l = name_lead_r", label_for_charts="Same trade-name lead"),
+            agreeing("name_lead_l = name_lead_r", "Same trade-name lead"),
+            cll.CustomLevel(f"NOT {_PLACES_AGREE}", label_for_charts="Names registered in different places"),
+            # VenVerMa Machinery and 文维玛机械制造: an English name and its transliteration do not compare.
+            cll.CustomLevel("name_latin_l <> name_latin_r", label_for_charts="One name in English, one in Chinese"),
             cll.ElseLevel(),
         ],
         output_column_name="name_core",
     )
-    place = cl.CustomComparison(
-        [
-            cll.NullLevel("name_place"),
-            cll.ExactMatchLevel("name_place"),
-            # 江苏省苏州夏明 and 苏州夏明: the province and a city in it.
-            cll.CustomLevel(
-                "name_place_l = name_province_r OR name_place_r = name_province_l",
-                label_for_charts="A province and a city in it",
-            ),
-            cll.ElseLevel(),
-        ],
-        output_column_name="name_place",
-    )
     others = [cl.ExactMatch(column) for column in _COMPARED if column not in ("name_core", "name_place")]
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[name, place, *others],
+        comparisons=[name, *others],
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in _BLOCKING],
+        additional_columns_to_retain=["name_place"],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
     )
@@ -332,7 +350,8 @@ def _quiet_splink() -> Iterator[None]:
 def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
     """Per pair, whether a score may stand: refuse names registered in different places, people known only by name.
 
-    A company's name is evidence enough; two people (no legal form) must also share a
+    A business's name is evidence enough: a legal form, or a place the name was registered
+    in (北京市丰台区戴浩颖便利店, a shop without a legal form). Two people must also share a
     phone, e-mail address or ID number.
     """
     places = list(zip(left["name_place"], right["name_place"], strict=True))
@@ -340,12 +359,14 @@ def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
         [not (isinstance(one, str) and isinstance(other, str)) or same_place(one, other) for one, other in places],
         dtype=bool,
     )
-    company = left["legal_form"].notna().to_numpy() | right["legal_form"].notna().to_numpy()
+    business = np.zeros(len(left), dtype=bool)
+    for column in ("legal_form", "name_place"):
+        business |= left[column].notna().to_numpy() | right[column].notna().to_numpy()
     shared = np.zeros(len(left), dtype=bool)
     for column in _CORROBORATING:
         mine, theirs = left[column].to_numpy(dtype=object), right[column].to_numpy(dtype=object)
         shared |= left[column].notna().to_numpy() & (mine == theirs)
-    return same_places & (company | shared)
+    return same_places & (business | shared)
 
 
 def cluster(
