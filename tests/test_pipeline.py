@@ -277,32 +277,36 @@ def test_a_rerun_changes_nothing(settings: Settings) -> None:
 
 def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settings: Settings) -> None:
     run_pipeline(settings)
-    before = dict(_rows(settings, "SELECT source_system || ':' || source_id, customer_id FROM core.customer_xref"))
     truth = read_truth(settings.silos_dir / "truth" / "records.csv")
     pairs = _rows(
         settings,
         "SELECT c.source_id, c.name, b.uscc, b.source_id FROM staging.party c "
-        "JOIN core.customer_xref xc ON xc.source_system = 'crm' AND xc.source_id = c.source_id "
         "JOIN staging.party b ON b.source_system = 'loan_origination' AND b.uscc_valid "
-        "JOIN core.customer_xref xb ON xb.source_system = 'loan_origination' AND xb.source_id = b.source_id "
-        "WHERE c.source_system = 'crm' AND c.uscc IS NULL AND xc.customer_id <> xb.customer_id "
-        "ORDER BY c.source_id, b.source_id",
+        "WHERE c.source_system = 'crm' AND c.uscc IS NULL ORDER BY c.source_id, b.source_id",
     )
-    unlinked = [row for row in pairs if truth[("crm", row[0])] == truth[("loan_origination", row[3])]]
-    assert unlinked, "the sample must hold a CRM contact of a borrower that matching could not link to it"
-    contact_id, contact_name, uscc, borrower_id = unlinked[0]
-    update = {"id": contact_id, "company": contact_name, "credit_code": uscc, "updated_at": "2026-07-01T09:00:00+08:00"}
-    with (settings.silos_dir / "crm" / "contacts.jsonl").open("a", encoding="utf-8") as contacts:
-        contacts.write(json.dumps(update, ensure_ascii=False) + "\n")
+    same_customer = [row for row in pairs if truth[("crm", row[0])] == truth[("loan_origination", row[3])]]
+    assert same_customer, "the sample must hold a CRM contact, without a credit code, of a borrower"
+    contact_id, contact_name, uscc, borrower_id = same_customer[0]
+    # The relationship manager files the contact under a name matching cannot connect: a customer of its own.
+    _add_contact_version(
+        settings,
+        {"id": contact_id, "company": f"Contact {contact_id}", "mobile": None, "email": None,
+         "updated_at": "2026-07-01T09:00:00+08:00"},
+    )  # fmt: skip
+    _run_with_crm_served(settings)
+    before = dict(_rows(settings, "SELECT source_system || ':' || source_id, customer_id FROM core.customer_xref"))
+    assert before[f"crm:{contact_id}"] != before[f"loan_origination:{borrower_id}"]
+    # Then the contact's name and credit code are filled in, and the borrower's phone changes.
+    _add_contact_version(
+        settings,
+        {"id": contact_id, "company": contact_name, "credit_code": uscc, "updated_at": "2026-07-02T09:00:00+08:00"},
+    )
     with sqlite3.connect(settings.silos_dir / "loan_origination.sqlite") as los:
         los.execute(
-            "UPDATE borrower SET phone = '010-88886666', updated_at = '2026-07-01 09:00:00' WHERE borrower_id = ?",
+            "UPDATE borrower SET phone = '010-88886666', updated_at = '2026-07-02 09:00:00' WHERE borrower_id = ?",
             (borrower_id,),
         )
-    with serving_crm(settings.silos_dir) as (url, token):
-        results = run_pipeline(
-            settings.model_copy(update={"source_urls": {"crm": url}, "source_tokens": {"crm": token}})
-        )
+    results = _run_with_crm_served(settings)
     landed = {(result.source, result.stage): result.rows_out for result in results}
     assert landed[("loan_origination", "extract")] == 1
     assert landed[("crm", "extract")] == 1
@@ -320,6 +324,17 @@ def test_changes_arrive_incrementally_and_ids_stay_stable_through_a_merge(settin
     assert (status, merged_into) == ("merged", borrower_customer)
     [(phone,)] = _rows(settings, "SELECT phone FROM core.customer WHERE customer_id = :id", {"id": borrower_customer})
     assert phone == "+861088886666"
+
+
+def _add_contact_version(settings: Settings, version: dict[str, str | None]) -> None:
+    """The CRM records a new version of a contact: the next extract picks it up."""
+    with (settings.silos_dir / "crm" / "contacts.jsonl").open("a", encoding="utf-8") as contacts:
+        contacts.write(json.dumps(version, ensure_ascii=False) + "\n")
+
+
+def _run_with_crm_served(settings: Settings) -> list:
+    with serving_crm(settings.silos_dir) as (url, token):
+        return run_pipeline(settings.model_copy(update={"source_urls": {"crm": url}, "source_tokens": {"crm": token}}))
 
 
 def test_a_broken_source_fails_alone_and_is_recorded(settings: Settings) -> None:

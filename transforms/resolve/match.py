@@ -112,7 +112,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.3"
+MODEL_RECIPE = "2026.11.4"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
@@ -134,13 +134,15 @@ def train_model(records: pd.DataFrame) -> str:
     and understates what an exact name is worth.
     """
     from splink import Linker, block_on
+    from splink.backends.duckdb import DuckDBAPI
 
     frame = _splink_frame(records)
     with _quiet_splink():
-        with splink_backend() as backend:
-            strangers = Linker(backend.register(_one_record_per_key(frame)), _settings(), log_level=logging.ERROR)
+        with _scratch_duckdb() as connection:
+            distinct = _one_record_per_key(frame)
+            strangers = Linker(DuckDBAPI(connection).register(distinct), _settings(), log_level=logging.ERROR)
             strangers.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS)
-            with_u = strangers.misc.save_model_to_json()
+            with_u = _with_name_u(strangers.misc.save_model_to_json(), _counted_name_u(connection, distinct))
         with splink_backend() as backend:
             linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
             linker.training.estimate_probability_two_random_records_match(
@@ -149,6 +151,16 @@ def train_model(records: pd.DataFrame) -> str:
             for column in ("name_core", "phone"):
                 _expectation_maximisation(linker, column)
             return json.dumps(_floored(linker.misc.save_model_to_json()), ensure_ascii=False, sort_keys=True)
+
+
+def _with_name_u(model: dict, counted: dict[str, float]) -> dict:
+    """The model with the name levels' sampled u replaced by the counted ones."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] == "name_core":
+            for level in comparison["comparison_levels"]:
+                if level.get("label_for_charts") in counted:
+                    level["u_probability"] = counted[level["label_for_charts"]]
+    return model
 
 
 _U_PAIRS = 10_000_000
@@ -168,7 +180,7 @@ def _floored(model: dict) -> dict:
                 continue
             if level.get("m_probability") is not None:
                 level["m_probability"] = max(level["m_probability"], _M_FLOOR)
-                level["u_probability"] = max(level.get("u_probability") or 0.0, _U_FLOOR)
+                level["u_probability"] = level.get("u_probability") or _U_FLOOR
     return model
 
 
@@ -260,9 +272,52 @@ _PLACES_AGREE = (
 """Names registered in one place, or one name carries no place or its province only."""
 
 
+@dataclass(frozen=True)
+class _NameLevel:
+    label: str
+    condition: str
+    key: str | None = None
+    """The column two names at this level always share: their strangers are counted, not sampled."""
+
+
+_NAME_LEVELS = (
+    _NameLevel("Same name, same place", f"name_core_l = name_core_r AND {_PLACES_EQUAL}", "name_core"),
+    _NameLevel("Same name", f"name_core_l = name_core_r AND {_PLACES_AGREE}", "name_core"),
+    # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
+    _NameLevel(
+        "Same name in pinyin, same place",
+        f"name_romanized_l = name_romanized_r AND {_PLACES_EQUAL}",
+        "name_romanized",
+    ),
+    _NameLevel("Same name in pinyin", f"name_romanized_l = name_romanized_r AND {_PLACES_AGREE}", "name_romanized"),
+    _NameLevel(
+        "Jaro-Winkler >= 0.95", f"jaro_winkler_similarity(name_core_l, name_core_r) >= 0.95 AND {_PLACES_AGREE}"
+    ),
+    _NameLevel(
+        "Jaro-Winkler >= 0.88", f"jaro_winkler_similarity(name_core_l, name_core_r) >= 0.88 AND {_PLACES_AGREE}"
+    ),
+    # 石斌强 typed 斌石强, 祥利 typed 利祥.
+    _NameLevel("Same characters in another order", f"name_sorted_l = name_sorted_r AND {_PLACES_AGREE}", "name_sorted"),
+    # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
+    _NameLevel(
+        "One name holds the other",
+        "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
+        f" AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l)) AND {_PLACES_AGREE}",
+    ),
+    # 凯昌运输 and Kaichang Transportation.
+    _NameLevel("Same trade-name lead", f"name_lead_l = name_lead_r AND {_PLACES_AGREE}"),
+    _NameLevel("Names registered in different places", f"NOT {_PLACES_AGREE}"),
+    # VenVerMa Machinery and 文维玛机械制造: an English name and its transliteration do not compare.
+    _NameLevel("One name in English, one in Chinese", "name_latin_l <> name_latin_r"),
+)
+"""The name comparison's levels, strongest first; a pair takes the first it meets."""
+_NAME_COLUMNS = ("name_core", "name_romanized", "name_sorted", "name_place", "name_province", "name_lead", "name_latin")
+"""What the name levels read of each record."""
+
+
 def _settings() -> object:
     """The comparisons: the name with its place (levels from the same registered name to
-    nothing in common), and one per other field.
+    nothing in common), the legal form, and one per other field.
 
     Name and place are one comparison because they are not independent: a registry refuses
     a second 北京华信科技, so the same name in the same place all but proves one company,
@@ -272,40 +327,33 @@ def _settings() -> object:
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    def agreeing(condition: str, label: str, places: str = _PLACES_AGREE) -> object:
-        return cll.CustomLevel(f"({condition}) AND {places}", label_for_charts=label)
-
     name = cl.CustomComparison(
         [
             cll.NullLevel("name_core"),
-            agreeing("name_core_l = name_core_r", "Same name, same place", _PLACES_EQUAL),
-            agreeing("name_core_l = name_core_r", "Same name"),
-            # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
-            agreeing("name_romanized_l = name_romanized_r", "Same name in pinyin, same place", _PLACES_EQUAL),
-            agreeing("name_romanized_l = name_romanized_r", "Same name in pinyin"),
-            agreeing("jaro_winkler_similarity(name_core_l, name_core_r) >= 0.95", "Jaro-Winkler >= 0.95"),
-            agreeing("jaro_winkler_similarity(name_core_l, name_core_r) >= 0.88", "Jaro-Winkler >= 0.88"),
-            # 石斌强 typed 斌石强, 祥利 typed 利祥.
-            agreeing("name_sorted_l = name_sorted_r", "Same characters in another order"),
-            # 孟伟 and 余杭区孟伟五金店: a person and the shop they run under their name.
-            agreeing(
-                "length(name_core_l) >= 2 AND length(name_core_r) >= 2"
-                " AND (contains(name_core_l, name_core_r) OR contains(name_core_r, name_core_l))",
-                "One name holds the other",
-            ),
-            # 凯昌运输 and Kaichang Transportation.
-            agreeing("name_lead_l = name_lead_r", "Same trade-name lead"),
-            cll.CustomLevel(f"NOT {_PLACES_AGREE}", label_for_charts="Names registered in different places"),
-            # VenVerMa Machinery and 文维玛机械制造: an English name and its transliteration do not compare.
-            cll.CustomLevel("name_latin_l <> name_latin_r", label_for_charts="One name in English, one in Chinese"),
+            *(cll.CustomLevel(f"({level.condition})", label_for_charts=level.label) for level in _NAME_LEVELS),
             cll.ElseLevel(),
         ],
         output_column_name="name_core",
     )
-    others = [cl.ExactMatch(column) for column in _COMPARED if column not in ("name_core", "name_place")]
+    legal_form = cl.CustomComparison(
+        [
+            cll.NullLevel("legal_form"),
+            cll.ExactMatchLevel("legal_form"),
+            # English "Co., Ltd." names a 股份有限公司 as often as a 有限公司.
+            cll.CustomLevel(
+                "name_latin_l <> name_latin_r"
+                " AND legal_form_l IN ('limited_company', 'joint_stock_company')"
+                " AND legal_form_r IN ('limited_company', 'joint_stock_company')",
+                label_for_charts="Co., Ltd. in English, either form in Chinese",
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name="legal_form",
+    )
+    others = [cl.ExactMatch(column) for column in _COMPARED if column not in ("name_core", "name_place", "legal_form")]
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[name, *others],
+        comparisons=[name, legal_form, *others],
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in _BLOCKING],
         additional_columns_to_retain=["name_place"],
         retain_matching_columns=True,
@@ -313,14 +361,52 @@ def _settings() -> object:
     )
 
 
+def _counted_name_u(connection: object, strangers: pd.DataFrame) -> dict[str, float]:
+    """u of the name levels whose names share a key, counted over every pair of strangers.
+
+    These levels are too rare among strangers for ten million random pairs to measure (the
+    same registered name in the same place, as good as never), and their rarity is exactly
+    what sets a match apart once the bank holds a million records. Each pair sharing a key
+    is classed by the level it meets first, as Splink classes it; a level no pair meets
+    counts as met once among all pairs.
+    """
+    keyed = [level for level in _NAME_LEVELS if level.key]
+    sides = ", ".join(f"{side}.{column} AS {column}_{side}" for column in _NAME_COLUMNS for side in "lr")
+    sharing_a_key = " UNION ".join(  # one equi-join per key: a join on any of them would compare all pairs
+        f"SELECT l.unique_id AS id_l, r.unique_id AS id_r FROM _strangers l JOIN _strangers r"
+        f" ON l.{key} = r.{key} AND l.unique_id < r.unique_id"
+        for key in dict.fromkeys(level.key for level in keyed)
+    )
+    levels = " ".join(f"WHEN {level.condition} THEN '{level.label}'" for level in _NAME_LEVELS)
+    connection.register("_strangers", strangers[["unique_id", *_NAME_COLUMNS]])  # type: ignore[attr-defined]
+    counts = dict(
+        connection.execute(  # type: ignore[attr-defined]
+            f"SELECT CASE {levels} END AS level, count(*) FROM (SELECT {sides} FROM ({sharing_a_key}) pairs"
+            " JOIN _strangers l ON l.unique_id = pairs.id_l JOIN _strangers r ON r.unique_id = pairs.id_r)"
+            " GROUP BY level"
+        ).fetchall()
+    )
+    connection.unregister("_strangers")  # type: ignore[attr-defined]
+    pairs = len(strangers) * (len(strangers) - 1) / 2
+    return {level.label: max(counts.get(level.label, 0), 1) / pairs for level in keyed}
+
+
 @contextlib.contextmanager
 def splink_backend() -> Iterator[object]:
-    """Splink's in-process DuckDB, under the warehouse's memory cap, spilling to a scratch folder beyond it.
+    """Splink on an in-process DuckDB (see ``_scratch_duckdb``)."""
+    from splink.backends.duckdb import DuckDBAPI
+
+    with _scratch_duckdb() as connection:
+        yield DuckDBAPI(connection)
+
+
+@contextlib.contextmanager
+def _scratch_duckdb() -> Iterator[object]:
+    """An in-process DuckDB under the warehouse's memory cap, spilling to a scratch folder beyond it.
 
     ``C360_DUCKDB_MEMORY_LIMIT`` (``2GB``) caps it; unset, DuckDB takes 80 % of RAM.
     """
     import duckdb
-    from splink.backends.duckdb import DuckDBAPI
 
     from warehouse.duckdb_warehouse import MEMORY_LIMIT
 
@@ -330,7 +416,7 @@ def splink_backend() -> Iterator[object]:
         if os.environ.get(MEMORY_LIMIT):
             connection.execute("SET memory_limit = ?", [os.environ[MEMORY_LIMIT]])
         try:
-            yield DuckDBAPI(connection)
+            yield connection
         finally:
             connection.close()
 
