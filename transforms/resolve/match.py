@@ -112,7 +112,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.4"
+MODEL_RECIPE = "2026.11.5"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
@@ -270,6 +270,8 @@ _PLACES_AGREE = (
     " OR name_place_l = name_province_r OR name_place_r = name_province_l)"
 )
 """Names registered in one place, or one name carries no place or its province only."""
+_ADDRESS_PLACES_EQUAL = "coalesce(name_place_l, city_l) = coalesce(name_place_r, city_r)"
+"""The same place, taking the city of a record's address where its name carries none."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,12 @@ class _NameLevel:
 
 _NAME_LEVELS = (
     _NameLevel("Same name, same place", f"name_core_l = name_core_r AND {_PLACES_EQUAL}", "name_core"),
+    # 毅川化工 in 南京 (by its address) and 南京毅川化工: a name without its place, registered where it does business.
+    _NameLevel(
+        "Same name, same place by address",
+        f"name_core_l = name_core_r AND {_PLACES_AGREE} AND {_ADDRESS_PLACES_EQUAL}",
+        "name_core",
+    ),
     _NameLevel("Same name", f"name_core_l = name_core_r AND {_PLACES_AGREE}", "name_core"),
     # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
     _NameLevel(
@@ -311,7 +319,9 @@ _NAME_LEVELS = (
     _NameLevel("One name in English, one in Chinese", "name_latin_l <> name_latin_r"),
 )
 """The name comparison's levels, strongest first; a pair takes the first it meets."""
-_NAME_COLUMNS = ("name_core", "name_romanized", "name_sorted", "name_place", "name_province", "name_lead", "name_latin")
+_NAME_COLUMNS = (
+    "name_core", "name_romanized", "name_sorted", "name_place", "name_province", "name_lead", "name_latin", "city",
+)  # fmt: skip
 """What the name levels read of each record."""
 
 
