@@ -112,7 +112,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.5"
+MODEL_RECIPE = "2026.11.6"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
@@ -131,7 +131,8 @@ def train_model(records: pd.DataFrame) -> str:
     ten million random pairs of records holding different credit codes or ID numbers:
     random pairs of all records would count a customer's own records as strangers who
     agree, and with names as distinct as company names that overstates u several-fold
-    and understates what an exact name is worth.
+    and understates what an exact name is worth. The rarest name levels' u is counted
+    over all pairs of those strangers instead (``_counted_name_u``).
     """
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
@@ -291,6 +292,12 @@ _NAME_LEVELS = (
         "name_core",
     ),
     _NameLevel("Same name", f"name_core_l = name_core_r AND {_PLACES_AGREE}", "name_core"),
+    # Zehe Power and 泽合电力, both in 武汉: the English name of a company, where homophones are a coincidence.
+    _NameLevel(
+        "Same name in English and Chinese, same place",
+        f"name_romanized_l = name_romanized_r AND name_latin_l <> name_latin_r AND {_PLACES_EQUAL}",
+        "name_romanized",
+    ),
     # 夏明农业 typed 夏名农业, or Mingneng Chemical for 明能化工.
     _NameLevel(
         "Same name in pinyin, same place",
