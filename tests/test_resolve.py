@@ -10,10 +10,14 @@ from transforms.resolve.match import (
     RULE_SINGLE,
     RULE_USCC,
     Link,
+    _counted_name_u,
+    _plausible,
+    _scratch_duckdb,
     cluster,
     deterministic_links,
 )
 from transforms.resolve.pii import hash_identifiers
+from transforms.standardize.names import romanize
 
 COLUMNS = ("record", "uscc", "resident_id", "is_branch", "name_place")
 
@@ -134,3 +138,48 @@ def test_evaluation_counts_golden_customers_holding_a_branch_and_its_parent() ->
     apart = [("los", "1", "C1"), ("crm", "2", "C3"), ("los", "3", "C2"), ("crm", "4", "C2")]
     assert evaluate(merged, truth, {"BRANCH": "PARENT"}).branches_in_parent == 1
     assert evaluate(apart, truth, {"BRANCH": "PARENT"}).branches_in_parent == 0
+
+
+def test_a_name_alone_links_businesses_but_two_people_need_a_contact_in_common() -> None:
+    columns = ("name_place", "legal_form", "phone", "email", "resident_id")
+    left = pd.DataFrame(
+        [
+            ("北京市", "limited_company", None, None, None),  # 北京华信科技有限公司
+            ("北京市", None, None, None, None),  # 北京市丰台区戴浩颖便利店: a shop, no legal form
+            (None, None, None, None, None),  # 吴华英
+            (None, None, "+8613800138000", None, None),  # 吴华英, with her phone
+        ],
+        columns=columns,
+        dtype=object,
+    )
+    right = left.copy()
+    right.loc[3, "phone"] = "+8613800138000"
+    assert _plausible(left, right).tolist() == [True, True, False, True]
+
+
+def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -> None:
+    def record(key: str, core: str, place: str | None, city: str) -> dict[str, object]:
+        return {
+            "unique_id": key, "name_core": core, "name_romanized": romanize(core), "name_sorted": "".join(sorted(core)),
+            "name_place": place, "name_province": place, "name_lead": romanize(core[:2]), "name_latin": False,
+            "city": city,
+        }  # fmt: skip
+
+    strangers = pd.DataFrame(
+        [
+            record("a", "华信科技", "北京市", "北京市"),
+            record("b", "华信科技", "北京市", "北京市"),  # with a: the same name in the same place
+            record("c", "华信科技", "上海市", "上海市"),  # with a and b: registered elsewhere, not counted
+            record("d", "华信科技", None, "北京市"),  # with a and b: in 北京 by its address; with c: the name only
+            record("e", "明达物流", None, "广州市"),
+        ],
+        dtype=object,
+    )
+    with _scratch_duckdb() as connection:
+        counted = _counted_name_u(connection, strangers)
+    pairs = 10
+    assert counted["Same name, same place"] == 1 / pairs
+    assert counted["Same name, same place by address"] == 2 / pairs
+    assert counted["Same name"] == 1 / pairs
+    assert counted["Same name in pinyin, same place"] == 1 / pairs, "no pair: counted as one"
+    assert "Jaro-Winkler >= 0.95" not in counted, "names that share no key are sampled"

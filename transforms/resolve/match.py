@@ -3,9 +3,9 @@
 1. Deterministic: records sharing a valid unified social credit code, or a valid resident
    ID number, are the same customer.
 2. Probabilistic: Splink (DuckDB, in process, whatever the warehouse) scores pairs that
-   share a blocking key on the standardized parts (the name, from exact through pinyin
-   and spelling slips to a shared trade-name lead; legal form; the place in the name;
-   city, district, phone, e-mail, legal representative, industry section), with
+   share a blocking key on the standardized parts (the name with the place it carries,
+   from the same registered name through pinyin and spelling slips to a shared trade-name
+   lead; legal form; city, district, phone, e-mail, legal representative, industry section), with
    parameters trained without labels. Pairs at or above the configured match
    probability are links, unless their names carry different places (广州明万运输 is not
    成都明万运输) or they are two people (no legal form, no place in the name) who share
