@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from warehouse import WarehouseError, connect, migrate
+from warehouse.base import execute_script
 from warehouse.migrate import available_migrations
 
 SCHEMAS = {"raw", "staging", "quarantine", "core", "mart", "meta"}
@@ -68,6 +69,38 @@ def test_upsert_replaces_rows_with_the_same_key(warehouse_url: str) -> None:
             warehouse.upsert(conn, "core.thing", pa.table({"id": ["b", "c"], "value": ["20", "30"]}), ["id"])
         rows = warehouse.fetch_all("SELECT id, value FROM core.thing ORDER BY id")
         assert [tuple(row) for row in rows] == [("a", "1"), ("b", "20"), ("c", "30")]
+    finally:
+        warehouse.dispose()
+
+
+def test_present_tells_which_values_a_column_holds_where_other_columns_match(warehouse_url: str) -> None:
+    warehouse = connect(warehouse_url)
+    try:
+        with warehouse.transaction() as conn:
+            conn.exec_driver_sql("CREATE TABLE core.thing (source TEXT, id TEXT)")
+            warehouse.bulk_insert(conn, "core.thing", pa.table({"source": ["s1", "s1", "s2"], "id": ["a", "b", "c"]}))
+            assert warehouse.present(conn, "core.thing", "id", ["a", "c", "x"], source="s1") == {"a"}
+            assert warehouse.present(conn, "core.thing", "id", ["a", "c", "x"]) == {"a", "c"}
+            assert warehouse.present(conn, "core.thing", "id", []) == set()
+    finally:
+        warehouse.dispose()
+
+
+def test_postgres_plans_on_statistics_of_fresh_and_temporary_tables(postgres_url: str) -> None:
+    warehouse = connect(postgres_url)
+
+    def estimated_rows(conn: object, table: str) -> float:
+        return conn.exec_driver_sql(f"SELECT reltuples FROM pg_class WHERE relname = '{table}'").scalar()  # type: ignore[attr-defined]
+
+    try:
+        with warehouse.transaction() as conn:
+            conn.exec_driver_sql("CREATE TABLE core.thing (id INTEGER)")
+            warehouse.bulk_insert(conn, "core.thing", pa.table({"id": pa.array(range(5000), pa.int32())}))
+            assert estimated_rows(conn, "thing") < 0, "never analyzed"
+            warehouse.refresh_statistics(conn, ["core"])
+            assert estimated_rows(conn, "thing") == 5000
+            execute_script(conn, ["CREATE TEMPORARY TABLE _even AS SELECT id FROM core.thing WHERE id % 2 = 0"])
+            assert estimated_rows(conn, "_even") == 2500
     finally:
         warehouse.dispose()
 

@@ -144,6 +144,10 @@ class Warehouse(ABC):
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         """Load ``data`` into ``table (columns)`` through the backend's bulk path; returns rows inserted."""
 
+    def refresh_statistics(self, conn: Connection, schemas: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Bring the planner's statistics on the tables of ``schemas`` up to date, where the
+        backend keeps them apart from the data (DuckDB's follow every write)."""
+
     def _prepare_session(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Pin session settings (time zone) on a fresh transaction."""
 
@@ -156,7 +160,18 @@ def mask_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+_CREATES_TEMPORARY_TABLE = re.compile(r"^\s*CREATE\s+TEMPORARY\s+TABLE\s+(\w+)\s+AS\b", re.IGNORECASE)
+
+
 def execute_script(conn: Connection, statements: Sequence[str], params: Mapping[str, Any] | None = None) -> None:
-    """Run several statements in order on one connection with shared bind parameters."""
+    """Run several statements in order on one connection with shared bind parameters.
+
+    On Postgres a temporary table made from a query is analyzed at once: autovacuum never
+    visits temporary tables, and the joins on them that follow were planned blind.
+    """
+    analyze = conn.dialect.name == "postgresql"
     for statement in statements:
         conn.execute(sa.text(statement), dict(params or {}))
+        created = _CREATES_TEMPORARY_TABLE.match(statement) if analyze else None
+        if created:
+            conn.exec_driver_sql(f"ANALYZE {created.group(1)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import psycopg2
 import pyarrow as pa
@@ -40,6 +41,19 @@ class PostgresWarehouse(Warehouse):
         with conn.connection.driver_connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
             return cursor.rowcount
+
+    def refresh_statistics(self, conn: Connection, schemas: Sequence[str]) -> None:
+        """ANALYZE every table of ``schemas``: autovacuum gathers statistics a minute or more
+        after a load, and a transform planned on none ran 50 times slower (segments of
+        10,000 customers: 48 s against 1)."""
+        tables = conn.execute(
+            sa.text("SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN :schemas").bindparams(
+                sa.bindparam("schemas", expanding=True)
+            ),
+            {"schemas": list(schemas)},
+        )
+        for schema, table in tables.fetchall():
+            conn.exec_driver_sql(f"ANALYZE {quote_identifier(schema)}.{quote_identifier(table)}")
 
     def grant_mart_reader(self, role: str) -> None:
         """Create the BI role if it is missing (without login: BI users are granted it) and

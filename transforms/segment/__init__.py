@@ -59,6 +59,7 @@ def segment_customers(warehouse: Warehouse, rules: SegmentRules, as_of: dt.date)
                 f"segments were last computed as of {previous.as_of}; a run as of {as_of} would rewrite history"
             )
         _remember_rules(conn, rules, params["refreshed_at"])
+        warehouse.refresh_statistics(conn, ("staging", "core"))
         create_reference_tables(conn, rules)
         execute_script(conn, load_statements(_PACKAGE, "facts.sql"), params)
         execute_script(conn, load_statements(_PACKAGE, "segments.sql"), params)
