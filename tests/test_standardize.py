@@ -139,6 +139,13 @@ def test_identifiers_never_become_numbers() -> None:
     assert canonical.loc[0, "uscc"] == "110101199003070000"
 
 
+def test_values_that_compare_equal_keep_their_own_text() -> None:
+    # Each distinct value is cleaned once; 1, 1.0 and True are equal in Python but not the same key.
+    raw = pd.DataFrame({"id": [1, 1.0, True, "1", 1], "name": ["某某"] * 5}, dtype=object)
+    canonical = standardize_frame(PARTY, raw, {"source_id": "id", "name": "name"})
+    assert canonical["source_id"].tolist() == ["1", "1.0", "True", "1", "1"]
+
+
 def test_original_name_is_kept_beside_the_clean_one() -> None:
     raw = pd.DataFrame({"id": ["1"], "name": ["上海 远航 物流有限公司 "]}, dtype=object)
     canonical = standardize_frame(PARTY, raw, {"source_id": "id", "name": "name"})

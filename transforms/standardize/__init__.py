@@ -139,9 +139,12 @@ def _each_distinct(function: Callable[[object], _T], values: list[object]) -> li
     cleaned = []
     for value in values:
         key = (type(value), value)
-        if key not in results:
-            results[key] = function(value)
-        cleaned.append(results[key])
+        try:
+            if key not in results:
+                results[key] = function(value)
+            cleaned.append(results[key])
+        except TypeError:  # unhashable (a list from a JSON source): nothing to share
+            cleaned.append(function(value))
     return cleaned
 
 
