@@ -172,7 +172,7 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
 
 def _comparisons(url: str, resolver: str) -> int:
     """How many pairs the resolver's blocking rules make, by Splink's exact count."""
-    from splink import DuckDBAPI, block_on
+    from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     from transforms.resolve import _RECORDS, match
@@ -185,7 +185,7 @@ def _comparisons(url: str, resolver: str) -> int:
         warehouse.dispose()
     if resolver == "c360":
         records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-        frame, rules = match._splink_frame(records), [block_on(*rule) for rule in match._BLOCKING]
+        frame, rules = match._splink_frame(records), list(match._BLOCKING)
     else:
         frame, rules = records.drop(columns=["source_system", "source_id"]), _plain_blocking()
     counts = count_comparisons_from_blocking_rules(

@@ -112,14 +112,21 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.6"
+MODEL_RECIPE = "2026.11.7"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
-    ("name_core",), ("name_romanized",), ("name_sorted",), ("phone",), ("email",),
-    ("legal_representative", "city"), ("name_lead", "name_place"),
-)  # fmt: skip
-"""Pairs are scored only when they agree on all columns of at least one of these."""
+    "l.name_core = r.name_core",
+    "l.name_romanized = r.name_romanized",
+    "l.name_sorted = r.name_sorted",
+    "l.phone = r.phone",
+    "l.email = r.email",
+    "l.legal_representative = r.legal_representative AND l.city = r.city",
+    # Only across scripts (凯昌运输 and Kaichang Transportation): within one, a lead is often a
+    # district (武汉市江汉区 shops all lead with jianghan), and a million records made 110 million pairs.
+    "l.name_lead = r.name_lead AND l.name_place = r.name_place AND l.name_latin <> r.name_latin",
+)
+"""Pairs are scored only when they meet at least one of these."""
 
 
 def train_model(records: pd.DataFrame) -> str:
@@ -222,10 +229,7 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
     if len(records) < 2 or not touched.any():
         return
     model = json.loads(model_json)
-    model["blocking_rules_to_generate_predictions"] = [
-        " AND ".join(f'l."{column}" = r."{column}"' for column in rule) + " AND (l.touched OR r.touched)"
-        for rule in _BLOCKING
-    ]
+    model["blocking_rules_to_generate_predictions"] = [f"{rule} AND (l.touched OR r.touched)" for rule in _BLOCKING]
     frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
     guards = records.set_index("record")[["name_place", "legal_form", *_CORROBORATING]]
     with _quiet_splink(), splink_backend() as backend:
@@ -342,7 +346,7 @@ def _settings() -> object:
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
 
     name = cl.CustomComparison(
         [
@@ -371,7 +375,7 @@ def _settings() -> object:
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[name, legal_form, *others],
-        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in _BLOCKING],
+        blocking_rules_to_generate_predictions=list(_BLOCKING),
         additional_columns_to_retain=["name_place"],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
