@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,7 +90,7 @@ def main() -> int:
                     env={**os.environ, MEMORY_LIMIT: args.memory_limit},
                 )
                 if child.returncode != 0:
-                    reason = (child.stderr.strip().splitlines() or ["no message"])[-1]
+                    reason = _error_line(child.stderr)
                     print(f"{resolver:<8} {customers:>9,} failed: {reason[:200]}", flush=True)
                     continue
                 row = json.loads(child.stdout.strip().splitlines()[-1])
@@ -103,6 +104,13 @@ def main() -> int:
                     flush=True,
                 )
     return 0
+
+
+def _error_line(stderr: str) -> str:
+    """The line naming the exception that ended a child, not SQLAlchemy's closing link to its docs."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
+    return (named or lines or ["no message"])[-1]
 
 
 _WAREHOUSE = "warehouse.duckdb"
