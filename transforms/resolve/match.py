@@ -50,10 +50,9 @@ STAGED_COLUMNS = (
     "legal_representative", "industry_section", "uscc", "resident_id",
 )  # fmt: skip
 """What matching reads of each staged record (``transforms/resolve/pairs.py`` fingerprints the same)."""
-_COMPARED = (
-    "name_core", "legal_form", "name_place", "city", "district", "phone", "email", "legal_representative",
-    "industry_section",
-)  # fmt: skip
+_EXACTLY_COMPARED = ("city", "district", "phone", "email", "legal_representative", "industry_section")
+"""Fields compared on agreement alone."""
+_COMPARED = ("name_core", "legal_form", "name_place", *_EXACTLY_COMPARED)
 """What explanations show, both values and the weight each added (the name's place weighs within the name)."""
 _CORROBORATING = ("phone", "email", "resident_id")
 """For people, a name is shared by too many: a link also needs one of these to agree."""
@@ -371,7 +370,7 @@ def _settings() -> object:
         ],
         output_column_name="legal_form",
     )
-    others = [cl.ExactMatch(column) for column in _COMPARED if column not in ("name_core", "name_place", "legal_form")]
+    others = [cl.ExactMatch(column) for column in _EXACTLY_COMPARED]
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[name, legal_form, *others],
