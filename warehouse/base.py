@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -12,6 +13,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from warehouse.arrow_query import query_arrow
 from warehouse.errors import WarehouseError
 from warehouse.identifiers import quote_identifier
 from warehouse.migrate import apply_migrations
@@ -64,19 +66,28 @@ class Warehouse(ABC):
         )
         return [row[0] for row in rows]
 
-    def bulk_insert(self, conn: Connection, table: str, data: pa.Table) -> int:
+    def bulk_insert(self, conn: Connection, table: str, data: pa.Table, *, select: str | None = None) -> int:
         """Append an Arrow table to ``table`` (already quoted) by column name.
 
-        Returns the rows the database reports inserted, not the rows it was given.
+        With ``select``, what lands is that DuckDB query's result over ``data`` (named
+        ``batch`` in it), so a load converts on the way in: DuckDB runs the query inside
+        the load, other warehouses run it in memory as they load. Its columns must have
+        the table's types. Returns the rows the database reports inserted, not the rows
+        it was given.
         """
         if data.num_rows == 0:
             return 0
-        columns = ", ".join(quote_identifier(name) for name in data.column_names)
         try:
-            return self._bulk_insert(conn, table, columns, data)
+            if select is not None:
+                return self._bulk_insert_query(conn, table, select, data)
+            return self._bulk_insert(conn, table, _column_list(data.column_names), data)
         except self.driver_errors as exc:
             reason = " ".join(str(exc).split())
             raise WarehouseError(f"bulk load into {table} failed: {reason}") from exc
+
+    def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
+        rows = query_arrow(select, data)
+        return self._bulk_insert(conn, table, _column_list(rows.column_names), rows)
 
     def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:
         """Insert rows of ``data`` into ``table``, replacing rows with the same ``key``.
@@ -144,6 +155,13 @@ class Warehouse(ABC):
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         """Load ``data`` into ``table (columns)`` through the backend's bulk path; returns rows inserted."""
 
+    def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
+        """Index ``column`` of ``table`` (already quoted) for lookups of single values, if not yet done."""
+        index = column.strip("_") + "_" + hashlib.sha256(table.encode()).hexdigest()[:16]
+        conn.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {quote_identifier(index)} ON {table} ({quote_identifier(column)})"
+        )
+
     def refresh_statistics(self, conn: Connection, schemas: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """Bring the planner's statistics on the tables of ``schemas`` up to date, where the
         backend keeps them apart from the data (DuckDB's follow every write)."""
@@ -175,3 +193,7 @@ def execute_script(conn: Connection, statements: Sequence[str], params: Mapping[
         created = _CREATES_TEMPORARY_TABLE.match(statement) if analyze else None
         if created:
             conn.exec_driver_sql(f"ANALYZE {created.group(1)}")
+
+
+def _column_list(names: Sequence[str]) -> str:
+    return ", ".join(quote_identifier(name) for name in names)

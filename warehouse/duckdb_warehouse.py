@@ -13,6 +13,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warehouse.arrow_query import BATCH
 from warehouse.base import Warehouse
 
 _load_names = itertools.count()
@@ -34,11 +35,26 @@ class DuckDBWarehouse(Warehouse):
         return cls(url, engine)
 
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
+        return self._insert_from(conn, table, data, f"SELECT {columns} FROM {BATCH}", columns=f"({columns})")
+
+    def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
+        # The conversion runs inside the load: no intermediate Arrow table to build and read back.
+        return self._insert_from(conn, table, data, select, columns="BY NAME")
+
+    def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
+        """Nothing: DuckDB answers such lookups by hashing the column, never through a
+        secondary index, which would only slow every load down."""
+
+    @staticmethod
+    def _insert_from(conn: Connection, table: str, data: pa.Table, select: str, *, columns: str) -> int:
+        """INSERT INTO ``table`` ``columns`` ``select``, with ``data`` registered as ``batch``
+        for the statement alone (other names would clash with the warehouse's own)."""
         duck = conn.connection.driver_connection
         view = f"_c360_load_{next(_load_names)}"
         duck.register(view, data)
+        statement = f"WITH {BATCH} AS (SELECT * FROM {view}) INSERT INTO {table} {columns} {select}"
         try:
-            [(inserted,)] = duck.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view}").fetchall()
+            [(inserted,)] = duck.execute(statement).fetchall()
         except duckdb.Error:
             # The transaction is aborted now and refuses even the unregister; the
             # original error is the one worth raising.

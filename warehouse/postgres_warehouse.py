@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 
+import pgpq
 import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warehouse.arrow_query import stream_query
 from warehouse.base import Warehouse
 from warehouse.identifiers import quote_identifier
 
 _MIGRATION_LOCK_KEY = 360_360
 """Advisory lock id held while migrating, so concurrent start-ups apply each migration once."""
+
+
+_PART_ROWS = 16_384
+"""Rows computed at a time while a binary COPY streams."""
 
 
 class PostgresWarehouse(Warehouse):
@@ -34,13 +41,39 @@ class PostgresWarehouse(Warehouse):
 
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         # Arrow writes nulls as empty unquoted fields and every string quoted, which is
-        # exactly how COPY's CSV format tells NULL from an empty string.
+        # exactly how COPY's CSV format tells NULL from an empty string. CSV rather than
+        # binary: the server converts each field to its column's type.
         buffer = io.BytesIO()
         pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(include_header=False))
         buffer.seek(0)
         with conn.connection.driver_connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
             return cursor.rowcount
+
+    def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
+        """COPY in binary, streaming the query's result as it is computed: the server stores
+        one part while the next is computed, and parses binary twice as fast as CSV. Binary
+        does not convert: the query's types must be its columns' (text, bigint, timestamptz)."""
+        parts = stream_query(select, data, rows=_PART_ROWS)
+        first = next(parts)
+        encoder = pgpq.ArrowToPostgresBinaryEncoder(first.schema)
+
+        def encoded() -> Iterator[bytes]:
+            yield encoder.write_header()
+            for part in itertools.chain([first], parts):
+                yield encoder.write_batch(part)
+            yield encoder.finish()
+
+        columns = ", ".join(quote_identifier(name) for name in first.column_names)
+        with conn.connection.driver_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)", _Chunks(encoded()))
+            return cursor.rowcount
+
+    def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
+        """The index is sorted in memory when it fits 256 MB: with the server's default,
+        64 MB, a million row hashes were sorted on disk (2.9 s against 2.1)."""
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        super().index_for_lookups(conn, table, column)
 
     def refresh_statistics(self, conn: Connection, schemas: Sequence[str]) -> None:
         """ANALYZE every table of ``schemas``: autovacuum gathers statistics a minute or more
@@ -78,3 +111,14 @@ class PostgresWarehouse(Warehouse):
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+class _Chunks:
+    """A file-like ``read`` over an iterator of byte strings, for COPY FROM STDIN."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def read(self, _size: int = -1) -> bytes:
+        """The next non-empty chunk; empty at the end only, as COPY takes an empty read to mean."""
+        return next((chunk for chunk in self._chunks if chunk), b"")
