@@ -121,7 +121,11 @@ class SqlEntity(_Entity):
     table: TableName
     key: ColumnName = Field(description="primary key; breaks ties between rows with the same cursor value")
     cursor: ColumnName = Field(description="a column that grows when a row is inserted or changed, e.g. updated_at")
-    batch_rows: PositiveInt = Field(50_000, description="rows per batch; each batch commits with its watermark")
+    batch_rows: PositiveInt = Field(
+        122_880,
+        description="rows per batch; each batch commits with its watermark. The default is one DuckDB row group:"
+        " a DuckDB warehouse writes such a batch straight to its file instead of through its log",
+    )
     lookback_seconds: NonNegativeInt = Field(
         0, description="re-read this far behind the watermark, for rows committed late with an older cursor value"
     )

@@ -7,7 +7,6 @@ commit in one transaction, so a crash leaves no partial batch and a retry starts
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,14 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from c360.errors import InvariantError, SourceError
-from connectors.text import SOURCE_LINE, raw_rows
+from connectors.text import SOURCE_LINE
 from warehouse import Warehouse, quote_identifier, table_name
 
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_extracted_at", "_row_hash")
 _LINEAGE_DDL = (
     '"_batch_id" TEXT NOT NULL, "_source_file" TEXT, "_source_line" BIGINT, '
-    '"_extracted_at" TIMESTAMPTZ NOT NULL, "_row_hash" TEXT NOT NULL'
+    '"_extracted_at" TIMESTAMPTZ NOT NULL, "_row_hash" TEXT COLLATE "C" NOT NULL'
 )
+"""Row hashes compare byte by byte: a hex digest gains nothing from a language's collation,
+and Postgres builds their index three times faster without one."""
 
 
 @dataclass
@@ -98,23 +99,15 @@ def ensure_raw_table(
     return qualified
 
 
-def rows_to_arrow(
-    columns: Sequence[str],
-    rows: Sequence[tuple[int | None, Sequence[str | None]]],
-    *,
-    batch_id: str,
-    source_file: str | None,
-    extracted_at: dt.datetime,
-) -> pa.Table:
-    """Text rows of a file or page, each with its line, as they land in raw (see ``raw_rows``)."""
+def rows_to_arrow(columns: Sequence[str], rows: Sequence[tuple[int | None, Sequence[str | None]]]) -> pa.Table:
+    """Text rows of a file or page, each with its line, ready for ``land_raw``."""
     by_column = list(zip(*(values for _, values in rows), strict=True)) if rows else [() for _ in columns]
-    text = pa.table(
+    return pa.table(
         {
             SOURCE_LINE: pa.array([line for line, _ in rows], pa.int64()),
             **{column: pa.array(list(values), pa.string()) for column, values in zip(columns, by_column, strict=True)},
         }
     )
-    return raw_rows(text, batch_id=batch_id, source_file=source_file, extracted_at=extracted_at)
 
 
 def records_to_rows(
@@ -210,15 +203,14 @@ def quarantine_repeats(
     return repeats
 
 
-def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
+def drop_redeliveries(warehouse: Warehouse, conn: Connection, table: str, *, batch_id: str) -> int:
     """Remove rows an earlier batch already landed with the same content; returns how many.
 
     Sources send records again (an API's inclusive "changed since" boundary, a file that
     repeats yesterday's rows); landing them twice would duplicate them downstream. They
     are counted in ``meta.batch.rows_redelivered``, so rows in still add up.
     """
-    # EXISTS, so each row of the batch is one index lookup rather than a scan of the table.
-    index_row_hashes(conn, table)
+    index_row_hashes(warehouse, conn, table)
     return conn.execute(
         sa.text(
             f"DELETE FROM {table} AS r WHERE r._batch_id = :batch_id AND EXISTS "
@@ -228,14 +220,13 @@ def drop_redeliveries(conn: Connection, table: str, *, batch_id: str) -> int:
     ).rowcount
 
 
-def index_row_hashes(conn: Connection, table: str) -> None:
+def index_row_hashes(warehouse: Warehouse, conn: Connection, table: str) -> None:
     """Index the raw table's row hashes, which the re-delivery check looks up, if not yet done.
 
     A first full load lands without the index and builds it once at the end: keeping a
     B-tree of random hashes up to date row by row costs more than the load itself.
     """
-    index = "row_hash_" + hashlib.sha256(table.encode()).hexdigest()[:16]
-    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {quote_identifier(index)} ON {table} (_row_hash)")
+    warehouse.index_for_lookups(conn, table, "_row_hash")
 
 
 def has_rows(warehouse: Warehouse, source: str, entity: str) -> bool:

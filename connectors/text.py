@@ -2,8 +2,8 @@
 
 Every source value lands as text (the canonical types come at standardization), spelled
 the same whichever reader fetched it. The conversion, the hash and the lineage columns
-are computed column-wise in one DuckDB query over the Arrow batch, which keeps Python
-out of the per-value work that bounds extract speed.
+are computed column-wise in one DuckDB query over the Arrow batch (inside the load on a
+DuckDB warehouse), which keeps Python out of the per-value work that bounds extract speed.
 
 Spellings: timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]+00:00`` in UTC (those without a zone
 read in the source's zone), dates ``YYYY-MM-DD``, decimals in plain notation without
@@ -14,72 +14,69 @@ DuckDB casts it to text.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
-import duckdb
 import pyarrow as pa
+from sqlalchemy.engine import Connection
 
-from warehouse import quote_identifier
+from warehouse import Warehouse, quote_identifier
+from warehouse.arrow_query import BATCH
 
 SOURCE_LINE = "_source_line"
 """A column of the input that is lineage (the row's line or position in its file), not data."""
 
 
-def raw_rows(
+def land_raw(
+    warehouse: Warehouse,
+    conn: Connection,
+    table: str,
     data: pa.Table | pa.RecordBatch,
     *,
     batch_id: str,
     source_file: str | None,
     extracted_at: dt.datetime,
     zone: str = "UTC",
-) -> pa.Table:
-    """The lineage columns, then every source column of ``data`` as text.
+) -> int:
+    """Append ``data`` to the raw ``table``: the lineage columns, then every source column
+    as text; returns the rows inserted.
 
     ``_row_hash`` is stable across runs and readers: built from the (column, value) pairs
     that are present, in column-name order, so the same record hashes the same whatever
     order or set of columns it arrived with; an empty string is a value, a missing one
-    is not.
+    is not. Timestamps without a zone are read in ``zone``.
     """
     sources = [name for name in data.schema.names if name != SOURCE_LINE]
-    texts = {name: _as_text(quote_identifier(name), data.schema.field(name).type) for name in sources}
-    labelled = [f"{_literal(name + chr(31))} || {texts[name]}" for name in sorted(texts)]
-    pairs = ", ".join(labelled) or "''"
-    line = f"CAST({SOURCE_LINE} AS BIGINT)" if SOURCE_LINE in data.schema.names else "CAST(NULL AS BIGINT)"
+    line = SOURCE_LINE if SOURCE_LINE in data.schema.names else "NULL"
+    # Each value is spelled once, in the inner query; the hash reads the spellings.
+    spelled = [
+        f"CAST({line} AS BIGINT) AS {SOURCE_LINE}",
+        *(
+            f"{_as_text(quote_identifier(name), data.schema.field(name).type, zone)} AS {quote_identifier(name)}"
+            for name in sources
+        ),
+    ]
+    pairs = ", ".join(f"{_literal(name + chr(31))} || {quote_identifier(name)}" for name in sorted(sources)) or "''"
     at = extracted_at.astimezone(dt.UTC).isoformat()
     selected = [
         f"{_literal(batch_id)} AS _batch_id",
         f"CAST({_literal(source_file) if source_file is not None else 'NULL'} AS VARCHAR) AS _source_file",
-        f"{line} AS {SOURCE_LINE}",
+        SOURCE_LINE,
         f"CAST({_literal(at)} AS TIMESTAMPTZ) AS _extracted_at",
         f"sha256(concat_ws(chr(30), {pairs}))[1:32] AS _row_hash",
-        *(f"{expression} AS {quote_identifier(name)}" for name, expression in texts.items()),
+        *(quote_identifier(name) for name in sources),
     ]
-    with _engine().cursor() as conn:
-        conn.execute(f"SET TimeZone = {_literal(zone)}")
-        # The warehouses load plain strings, not DuckDB's default string views.
-        conn.execute("SET produce_arrow_string_view = false")
-        conn.register("batch", data)
-        return conn.sql(f"SELECT {', '.join(selected)} FROM batch").to_arrow_table()
+    select = f"SELECT {', '.join(selected)} FROM (SELECT {', '.join(spelled)} FROM {BATCH}) AS spelled"
+    return warehouse.bulk_insert(conn, table, data, select=select)
 
 
-@functools.cache
-def _engine() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB per process; each call works in its own cursor (its own session)."""
-    return duckdb.connect()
-
-
-def _as_text(column: str, kind: pa.DataType) -> str:
+def _as_text(column: str, kind: pa.DataType, zone: str) -> str:
     """The DuckDB expression that spells ``column`` of Arrow type ``kind`` as text."""
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return column
     if pa.types.is_timestamp(kind):
-        # A timestamp without a zone is local time in the source's zone (the session's).
-        utc = f"timezone('UTC', {column if kind.tz else f'CAST({column} AS TIMESTAMPTZ)'})"
-        fraction = f"microsecond({utc}) % 1000000"
-        return (
-            f"strftime({utc}, '%Y-%m-%d %H:%M:%S') || CASE WHEN {fraction} = 0 THEN ''"
-            f" ELSE '.' || lpad(CAST({fraction} AS VARCHAR), 6, '0') END || '+00:00'"
-        )
+        # A timestamp without a zone is local time in the source's zone.
+        utc = f"timezone('UTC', {column if kind.tz else f'timezone({_literal(zone)}, {column})'})"
+        # The only '.' is the fraction's: a whole second drops it.
+        return f"replace(strftime({utc}, '%Y-%m-%d %H:%M:%S.%f'), '.000000', '') || '+00:00'"
     if pa.types.is_date(kind):
         return f"strftime({column}, '%Y-%m-%d')"
     if pa.types.is_decimal(kind):

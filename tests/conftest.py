@@ -159,11 +159,11 @@ def crash_bulk_insert(monkeypatch: pytest.MonkeyPatch) -> Callable[[Warehouse, i
         real_bulk_insert = warehouse.bulk_insert
         calls = []
 
-        def bulk_insert(conn, table, data):
+        def bulk_insert(conn, table, data, **options):
             calls.append(table)
             if len(calls) == call:
                 raise error
-            return real_bulk_insert(conn, table, data)
+            return real_bulk_insert(conn, table, data, **options)
 
         monkeypatch.setattr(warehouse, "bulk_insert", bulk_insert)
 

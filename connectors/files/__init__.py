@@ -26,6 +26,7 @@ from connectors.landing import (
     record_batch,
     rows_to_arrow,
 )
+from connectors.text import land_raw
 from warehouse import Warehouse
 
 CHUNK_ROWS = 50_000
@@ -79,10 +80,10 @@ def _land_file(
         table = None
         for columns, chunk in _chunks(source, entity, config, path):
             table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
-            data = rows_to_arrow(
-                columns, chunk.rows, batch_id=batch_id, source_file=path.name, extracted_at=extracted_at
-            )
-            warehouse.bulk_insert(conn, table, data)
+            land_raw(
+                warehouse, conn, table, rows_to_arrow(columns, chunk.rows), batch_id=batch_id,
+                source_file=path.name, extracted_at=extracted_at,
+            )  # fmt: skip
             quarantine_unparsed(
                 warehouse,
                 conn,
@@ -98,7 +99,7 @@ def _land_file(
         if table is None:
             table = ensure_raw_table(warehouse, conn, source, entity, config.source_columns, batch_id=batch_id)
         unparsed += quarantine_repeats(conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at)
-        redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
+        redelivered = drop_redeliveries(warehouse, conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn,

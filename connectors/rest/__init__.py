@@ -33,6 +33,7 @@ from connectors.landing import (
     save_state,
 )
 from connectors.rest._http import Clock, get_json
+from connectors.text import land_raw
 from warehouse import Warehouse
 
 
@@ -172,16 +173,17 @@ def _land_page(
     columns, rows = records_to_rows(objects, config.source_columns)
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, columns, batch_id=batch_id)
-        warehouse.bulk_insert(
-            conn, table, rows_to_arrow(columns, rows, batch_id=batch_id, source_file=page, extracted_at=extracted_at)
-        )
+        land_raw(
+            warehouse, conn, table, rows_to_arrow(columns, rows), batch_id=batch_id, source_file=page,
+            extracted_at=extracted_at,
+        )  # fmt: skip
         quarantine_unparsed(
             warehouse, conn, source=source, entity=entity, batch_id=batch_id, source_file=page, rows=not_objects,
             quarantined_at=extracted_at,
         )  # fmt: skip
         repeats = quarantine_repeats(conn, table, source=source, entity=entity, batch_id=batch_id, at=extracted_at)
         unparsed = len(not_objects) + repeats
-        redelivered = drop_redeliveries(conn, table, batch_id=batch_id)
+        redelivered = drop_redeliveries(warehouse, conn, table, batch_id=batch_id)
         landed = count_batch_rows(conn, table, batch_id)
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=page, content_sha256=None,

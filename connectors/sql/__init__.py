@@ -33,7 +33,7 @@ from connectors.landing import (
     save_state,
 )
 from connectors.sql.read import read_batches
-from connectors.text import raw_rows
+from connectors.text import land_raw
 from warehouse import Warehouse, table_name
 from warehouse.base import mask_password
 
@@ -100,7 +100,7 @@ def extract_table(
         result.rows_redelivered += redelivered
     if result.batch_ids and not earlier_rows:
         with warehouse.transaction() as conn:
-            index_row_hashes(conn, table_name(*raw_table(source_name, entity_name)))
+            index_row_hashes(warehouse, conn, table_name(*raw_table(source_name, entity_name)))
     return result
 
 
@@ -155,9 +155,10 @@ def _land_batch(
     extracted_at = dt.datetime.now(dt.UTC)
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, batch.schema.names, batch_id=batch_id)
-        rows = raw_rows(batch, batch_id=batch_id, source_file=None, extracted_at=extracted_at, zone=timezone)
-        inserted = warehouse.bulk_insert(conn, table, rows)
-        redelivered = drop_redeliveries(conn, table, batch_id=batch_id) if check_redelivery else 0
+        inserted = land_raw(
+            warehouse, conn, table, batch, batch_id=batch_id, source_file=None, extracted_at=extracted_at, zone=timezone
+        )
+        redelivered = drop_redeliveries(warehouse, conn, table, batch_id=batch_id) if check_redelivery else 0
         landed = inserted - redelivered
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=None, content_sha256=None,
