@@ -23,10 +23,10 @@ from c360.config import SqlEntity
 from c360.errors import SourceError
 from connectors.landing import (
     ExtractResult,
-    drop_redeliveries,
     ensure_raw_table,
     has_rows,
     index_row_hashes,
+    land_unseen,
     raw_table,
     read_state,
     record_batch,
@@ -149,17 +149,17 @@ def _land_batch(
 ) -> tuple[str, int, int]:
     """Land one batch with the watermark it reaches; returns (batch id, landed, already landed).
 
-    Landed rows are the database's own counts: inserted, less those it deleted as re-delivered.
+    Landed rows are the database's own counts of rows inserted.
     """
     batch_id = f"{source}.{entity}.{uuid.uuid4().hex[:16]}"
     extracted_at = dt.datetime.now(dt.UTC)
     with warehouse.transaction() as conn:
         table = ensure_raw_table(warehouse, conn, source, entity, batch.schema.names, batch_id=batch_id)
-        inserted = land_raw(
-            warehouse, conn, table, batch, batch_id=batch_id, source_file=None, extracted_at=extracted_at, zone=timezone
-        )
-        redelivered = drop_redeliveries(warehouse, conn, table, batch_id=batch_id) if check_redelivery else 0
-        landed = inserted - redelivered
+        lineage = {"batch_id": batch_id, "source_file": None, "extracted_at": extracted_at, "zone": timezone}
+        if check_redelivery:
+            landed, redelivered = land_unseen(warehouse, conn, table, batch, **lineage)
+        else:
+            landed, redelivered = land_raw(warehouse, conn, table, batch, **lineage), 0
         record_batch(
             conn, batch_id=batch_id, source=source, entity=entity, source_file=None, content_sha256=None,
             rows_read=batch.num_rows, rows_landed=landed, rows_unparsed=0, rows_redelivered=redelivered,
