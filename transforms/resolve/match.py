@@ -58,7 +58,7 @@ _CORROBORATING = ("phone", "email", "resident_id")
 """For people, a name is shared by too many: a link also needs one of these to agree."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     left: str
     right: str
@@ -67,7 +67,7 @@ class Link:
     """Splink's match weight (log2 of the Bayes factor); None for deterministic links."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     record: str
     cluster: str
@@ -481,16 +481,14 @@ def cluster(
     cannot_link: Iterable[tuple[str, str]] = (),
     split: Iterable[str] = (),
 ) -> list[Assignment]:
-    """Apply links strongest first, refusing those a guard or a steward forbids; every record gets a cluster."""
+    """Apply links strongest first, refusing those a guard or a steward forbids; every record gets a cluster.
+
+    Built to stay small at millions of records: a record holds a parent and a compact
+    guard; member lists exist only for clusters of more than one.
+    """
     parent = {record: record for record in records["record"]}
-    members = {record: {record} for record in parent}
     guards = {
-        record: _Guard(
-            {uscc} if isinstance(uscc, str) else set(),
-            {resident} if isinstance(resident, str) else set(),
-            {bool(branch)},
-            {place} if isinstance(place, str) else set(),
-        )
+        record: _Guard.of(uscc, resident, bool(branch), place)
         for record, uscc, resident, branch, place in zip(
             records["record"],
             records["uscc"],
@@ -500,6 +498,7 @@ def cluster(
             strict=True,
         )
     }
+    members: dict[str, list[str]] = {}
     apart: dict[str, set[str]] = {}
     for left, right in cannot_link:
         apart.setdefault(left, set()).add(right)
@@ -514,7 +513,8 @@ def cluster(
         return record
 
     def kept_apart(one: str, other: str) -> bool:
-        return any(apart.get(member, set()) & members[other] for member in members[one])
+        theirs = members.get(other, [other])
+        return any(not apart[member].isdisjoint(theirs) for member in members.get(one, [one]) if member in apart)
 
     known = [link for link in links if link.left in parent and link.right in parent]
     for link in sorted(known, key=lambda link: (_RULE_ORDER[link.rule], -(link.weight or 0.0), link.left, link.right)):
@@ -527,31 +527,44 @@ def cluster(
         keep, gone = min(left, right), max(left, right)
         parent[gone] = keep
         guards[keep] = guards[keep].union(guards.pop(gone))
-        members[keep] |= members.pop(gone)
+        members[keep] = [*members.get(keep, [keep]), *members.pop(gone, [gone])]
         for record in (link.left, link.right):
             if record not in rule or _RULE_ORDER[rule[record][0]] > _RULE_ORDER[link.rule]:
                 rule[record] = (link.rule, link.weight)
     assignments = []
-    for group in members.values():
-        key = min(group)
-        for record in group:
-            found = rule.get(record) if len(group) > 1 else None
-            if record in alone:
-                assignments.append(Assignment(record, key, RULE_SPLIT, None))
-                continue
-            assignments.append(Assignment(record, key, found[0] if found else RULE_SINGLE, found[1] if found else None))
+    for record in parent:
+        top = root(record)
+        if record in alone:
+            assignments.append(Assignment(record, top, RULE_SPLIT, None))
+            continue
+        # The kept root of a merge is the smaller: the cluster's key is its smallest member.
+        found = rule.get(record) if top in members else None
+        assignments.append(Assignment(record, top, found[0] if found else RULE_SINGLE, found[1] if found else None))
     return assignments
 
 
-@dataclass(frozen=True)
-class _Guard:
-    """What a cluster holds that another must not contradict."""
+_NONE: tuple[str, ...] = ()
 
-    credit_codes: set[str]
-    resident_ids: set[str]
-    branch: set[bool]
-    name_places: set[str]
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """What a cluster holds that another must not contradict (tuples of distinct values)."""
+
+    credit_codes: tuple[str, ...]
+    resident_ids: tuple[str, ...]
+    branch: tuple[bool, ...]
+    name_places: tuple[str, ...]
     """Places the members' names carry: 上海夏鼎 and 北京夏鼎 are two companies, whatever links them."""
+
+    @classmethod
+    def of(cls, uscc: object, resident_id: object, branch: bool, place: object) -> _Guard:
+        """One record's guard; missing values hold nothing."""
+        return cls(
+            (uscc,) if isinstance(uscc, str) else _NONE,
+            (resident_id,) if isinstance(resident_id, str) else _NONE,
+            (branch,),
+            (place,) if isinstance(place, str) else _NONE,
+        )
 
     def compatible(self, other: _Guard, *, by_name: bool) -> bool:
         """Whether one customer may hold both; places count only when names are the evidence.
@@ -559,9 +572,9 @@ class _Guard:
         A shared credit code outweighs a name written with another city (the company moved).
         """
         return (
-            len(self.credit_codes | other.credit_codes) <= 1
-            and len(self.resident_ids | other.resident_ids) <= 1
-            and len(self.branch | other.branch) <= 1
+            len({*self.credit_codes, *other.credit_codes}) <= 1
+            and len({*self.resident_ids, *other.resident_ids}) <= 1
+            and len({*self.branch, *other.branch}) <= 1
             and (
                 not by_name
                 or all(same_place(mine, theirs) for mine in self.name_places for theirs in other.name_places)
@@ -570,8 +583,12 @@ class _Guard:
 
     def union(self, other: _Guard) -> _Guard:
         return _Guard(
-            self.credit_codes | other.credit_codes,
-            self.resident_ids | other.resident_ids,
-            self.branch | other.branch,
-            self.name_places | other.name_places,
+            _distinct(self.credit_codes, other.credit_codes),
+            _distinct(self.resident_ids, other.resident_ids),
+            _distinct(self.branch, other.branch),
+            _distinct(self.name_places, other.name_places),
         )
+
+
+def _distinct(mine: tuple, theirs: tuple) -> tuple:
+    return mine if not theirs else tuple(dict.fromkeys((*mine, *theirs)))
