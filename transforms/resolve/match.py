@@ -513,6 +513,8 @@ def cluster(
         return record
 
     def kept_apart(one: str, other: str) -> bool:
+        if not apart:
+            return False
         theirs = members.get(other, [other])
         return any(not apart[member].isdisjoint(theirs) for member in members.get(one, [one]) if member in apart)
 
