@@ -76,20 +76,7 @@ def resolve_customers(
     resolved_at = dt.datetime.now(dt.UTC)
     priorities = matching.survivorship.source_priority
     with warehouse.transaction() as conn:
-        records = warehouse.fetch_frame(conn, _RECORDS)
-        records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-        records["fingerprint"] = fingerprints(records)
-        records = hash_identifiers(records)
-        decisions = load_decisions(conn)
-        links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
-        links += deterministic_links(records)
-        scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
-        threshold = matching.probabilistic.match_probability
-        links += stored_links(warehouse, conn, threshold)
-        candidates = stored_candidates(warehouse, conn, threshold)
-        assignments = cluster(records, links, decisions.cannot_link, decisions.split)
-        _load_assignments(warehouse, conn, records, assignments)
-        queued = _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
+        scoring, queued = _match(warehouse, conn, matching, mode, resolved_at)
         conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_priority")
         conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_priority (source_system TEXT, priority INTEGER)")
         warehouse.bulk_insert(
@@ -138,6 +125,31 @@ def resolve_customers(
         ids_retired=int(ids[1] or 0),
         reviews_queued=queued,
     )
+
+
+def _match(
+    warehouse: Warehouse, conn: Connection, matching: MatchingConfig, mode: ResolveMode, resolved_at: dt.datetime
+) -> tuple[_Scoring, int]:
+    """Cluster the staged records into ``_resolve_assignment`` and queue pairs for review;
+    returns the scoring and the pairs queued.
+
+    Records, links and clusters live only in here: at a million customers they take
+    gigabytes, which go before the golden records are built in the warehouse.
+    """
+    records = warehouse.fetch_frame(conn, _RECORDS)
+    records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
+    records["fingerprint"] = fingerprints(records)
+    records = hash_identifiers(records)
+    decisions = load_decisions(conn)
+    links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
+    links += deterministic_links(records)
+    scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
+    threshold = matching.probabilistic.match_probability
+    links += stored_links(warehouse, conn, threshold)
+    candidates = stored_candidates(warehouse, conn, threshold)
+    assignments = cluster(records, links, decisions.cannot_link, decisions.split)
+    _load_assignments(warehouse, conn, records, assignments)
+    return scoring, _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
 
 
 @dataclass(frozen=True)
