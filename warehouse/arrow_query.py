@@ -11,18 +11,11 @@ import pyarrow as pa
 BATCH = "batch"
 """The name the Arrow data goes by in a query."""
 
-_WHOLE = 1 << 20
-"""Rows per part when the whole result is wanted anyway."""
-
-
-def query_arrow(select: str, data: pa.Table | pa.RecordBatch) -> pa.Table:
-    """The result of ``select`` over ``data`` (named ``batch`` in it), with plain strings."""
-    return pa.Table.from_batches(stream_query(select, data, rows=_WHOLE))
-
 
 def stream_query(select: str, data: pa.Table | pa.RecordBatch, *, rows: int) -> Iterator[pa.RecordBatch]:
-    """``query_arrow``'s result as it is computed, ``rows`` at a time, so a consumer can
-    work on one part while DuckDB computes the next."""
+    """The result of ``select`` over ``data`` (named ``batch`` in it), with plain strings, as
+    it is computed, ``rows`` at a time, so a consumer can work on one part while DuckDB
+    computes the next."""
     with _engine().cursor() as conn:
         # The warehouses load plain strings, not DuckDB's default string views.
         conn.execute("SET produce_arrow_string_view = false")

@@ -13,9 +13,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from warehouse.arrow_query import query_arrow
 from warehouse.errors import WarehouseError
-from warehouse.identifiers import quote_identifier
+from warehouse.identifiers import column_list, quote_identifier
 from warehouse.migrate import apply_migrations
 
 if TYPE_CHECKING:
@@ -80,14 +79,10 @@ class Warehouse(ABC):
         try:
             if select is not None:
                 return self._bulk_insert_query(conn, table, select, data)
-            return self._bulk_insert(conn, table, _column_list(data.column_names), data)
+            return self._bulk_insert(conn, table, column_list(data.column_names), data)
         except self.driver_errors as exc:
             reason = " ".join(str(exc).split())
             raise WarehouseError(f"bulk load into {table} failed: {reason}") from exc
-
-    def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
-        rows = query_arrow(select, data)
-        return self._bulk_insert(conn, table, _column_list(rows.column_names), rows)
 
     def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:
         """Insert rows of ``data`` into ``table``, replacing rows with the same ``key``.
@@ -155,6 +150,10 @@ class Warehouse(ABC):
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         """Load ``data`` into ``table (columns)`` through the backend's bulk path; returns rows inserted."""
 
+    @abstractmethod
+    def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
+        """Load the rows ``select`` (DuckDB SQL over ``data`` as ``batch``) computes; returns rows inserted."""
+
     def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
         """Index ``column`` of ``table`` (already quoted) for lookups of single values, if not yet done."""
         index = column.strip("_") + "_" + hashlib.sha256(table.encode()).hexdigest()[:16]
@@ -193,7 +192,3 @@ def execute_script(conn: Connection, statements: Sequence[str], params: Mapping[
         created = _CREATES_TEMPORARY_TABLE.match(statement) if analyze else None
         if created:
             conn.exec_driver_sql(f"ANALYZE {created.group(1)}")
-
-
-def _column_list(names: Sequence[str]) -> str:
-    return ", ".join(quote_identifier(name) for name in names)

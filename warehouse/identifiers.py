@@ -5,6 +5,8 @@ Such names are never pasted into SQL as they are: they are checked, then quoted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 MAX_IDENTIFIER_BYTES = 63
 """Postgres truncates longer identifiers silently; we refuse them instead."""
 
@@ -21,3 +23,8 @@ def quote_identifier(name: str) -> str:
 def table_name(schema: str, table: str) -> str:
     """A quoted ``schema.table`` name."""
     return f"{quote_identifier(schema)}.{quote_identifier(table)}"
+
+
+def column_list(names: Sequence[str]) -> str:
+    """``names`` quoted and comma-separated, for a column list in a statement."""
+    return ", ".join(quote_identifier(name) for name in names)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from warehouse.arrow_query import stream_query
 from warehouse.base import Warehouse
-from warehouse.identifiers import quote_identifier
+from warehouse.identifiers import column_list, quote_identifier
 
 _MIGRATION_LOCK_KEY = 360_360
 """Advisory lock id held while migrating, so concurrent start-ups apply each migration once."""
@@ -64,7 +64,7 @@ class PostgresWarehouse(Warehouse):
                 yield encoder.write_batch(part)
             yield encoder.finish()
 
-        columns = ", ".join(quote_identifier(name) for name in first.column_names)
+        columns = column_list(first.column_names)
         with conn.connection.driver_connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)", _Chunks(encoded()))
             return cursor.rowcount
