@@ -78,6 +78,15 @@ PARTY = CanonicalEntity(
         CanonicalField(
             "certificate_number", "code", "the certificate's number, sorted into uscc or resident_id by its type"
         ),
+        CanonicalField(
+            "id_document",
+            "code",
+            "an individual's identity document other than a resident ID: passport, Mainland travel permit"
+            " for Hong Kong, Macao or Taiwan residents, a foreign national ID",
+        ),
+        CanonicalField(
+            "date_of_birth", "date", "an individual's date of birth; taken from a valid resident ID when not given"
+        ),
         CanonicalField("legal_representative", "text", "legal representative (法定代表人) of a company"),
         CanonicalField("phone", "phone", "phone number, E.164 (+8613800138000)"),
         CanonicalField("email", "email", "e-mail address"),

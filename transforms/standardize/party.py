@@ -17,7 +17,8 @@ def derive_party(canonical: pd.DataFrame, original_names: list[object]) -> pd.Da
     """Sort certificates into credit codes and resident IDs, and check both checksums.
 
     An identifier that fails its checksum is kept for display and flagged; matching
-    uses only valid ones.
+    uses only valid ones. A valid resident ID also gives the date of birth where the
+    source has none (its digits 7 to 14).
     """
     frame = canonical.copy()
     frame["name_original"] = original_names
@@ -35,6 +36,10 @@ def derive_party(canonical: pd.DataFrame, original_names: list[object]) -> pd.Da
     frame["uscc_valid"] = [None if code is None else bool(uscc.is_valid(code)) for code in frame["uscc"]]
     frame["resident_id_valid"] = [
         None if number is None else bool(ric.is_valid(number)) for number in frame["resident_id"]
+    ]
+    identities = zip(frame["date_of_birth"], frame["resident_id"], frame["resident_id_valid"], strict=True)
+    frame["date_of_birth"] = [
+        ric.get_birth_date(number) if born is None and valid else born for born, number, valid in identities
     ]
     names = [None if name is None else parse_party_name(name) for name in frame["name"]]
     frame["name"] = [None if name is None else name.display for name in names]
