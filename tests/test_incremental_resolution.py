@@ -15,7 +15,7 @@ STAGED_COLUMNS = (
     "source_system, source_entity, source_id, batch_id, source_file, source_line, extracted_at, name, name_original,"
     " uscc, uscc_valid, resident_id, resident_id_valid, legal_representative, phone, email, address, industry_code,"
     " name_core, name_romanized, name_lead, legal_form, is_branch, name_place, province, city, district,"
-    " address_detail, industry_section"
+    " address_detail, industry_section, date_of_birth, id_document"
 )
 
 
@@ -71,7 +71,7 @@ def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Se
                 sa.text(
                     "UPDATE staging.party SET name = '远东测绘有限公司', name_original = '远东测绘有限公司',"
                     " name_core = '远东测绘', name_romanized = 'yuandongcehui', name_lead = 'yuandong', phone = NULL,"
-                    " email = NULL"
+                    " email = NULL, address = NULL, address_detail = NULL, date_of_birth = NULL"
                     f" WHERE {RECORD} = :record"
                 ),
                 {"record": moved},

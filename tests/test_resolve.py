@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pandas as pd
 
 from transforms.resolve.evaluate import evaluate
 from transforms.resolve.match import (
+    _SAME_STREET,
     RULE_PROBABILISTIC,
     RULE_SINGLE,
     RULE_USCC,
@@ -119,14 +123,17 @@ def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
             "record": ["a", "b", "c", "d"],
             "resident_id": ["110101199003074477", "110101199003074477", None, "110101199003075477"],
             "phone": ["+8613800138000", None, "+8613800138000", "+8613900139000"],
+            "id_document": ["E12345678", "E12345678", None, None],
         },
         dtype=object,
     )
     hashed = hash_identifiers(records, key=b"k" * 32)
     assert hashed["resident_id"][0] == hashed["resident_id"][1] != hashed["resident_id"][3]
     assert hashed["phone"][0] == hashed["phone"][2] != hashed["phone"][3]
+    assert hashed["id_document"][0] == hashed["id_document"][1] and hashed["id_document"][2] is None
     assert hashed["resident_id"][2] is None and hashed["phone"][1] is None
-    assert not {"110101199003074477", "+8613800138000"} & (set(hashed["resident_id"]) | set(hashed["phone"]))
+    clear = {"110101199003074477", "+8613800138000", "E12345678"}
+    assert not clear & (set(hashed["resident_id"]) | set(hashed["phone"]) | set(hashed["id_document"]))
     again = hash_identifiers(records)
     assert again["resident_id"][0] != hashed["resident_id"][0], "each run draws its own key"
     assert records["phone"][0] == "+8613800138000", "the caller's frame is left alone"
@@ -140,21 +147,49 @@ def test_evaluation_counts_golden_customers_holding_a_branch_and_its_parent() ->
     assert evaluate(apart, truth, {"BRANCH": "PARENT"}).branches_in_parent == 0
 
 
-def test_a_name_alone_links_businesses_but_two_people_need_a_contact_in_common() -> None:
-    columns = ("name_place", "legal_form", "phone", "email", "resident_id")
+def test_a_name_alone_links_businesses_but_two_people_need_something_else_in_common() -> None:
+    columns = ("name_place", "legal_form", "phone", "email", "resident_id", "id_document", "date_of_birth")
+    born = dt.date(1956, 4, 9)
     left = pd.DataFrame(
         [
-            ("北京市", "limited_company", None, None, None),  # 北京华信科技有限公司
-            ("北京市", None, None, None, None),  # 北京市丰台区戴浩颖便利店: a shop, no legal form
-            (None, None, None, None, None),  # 吴华英
-            (None, None, "+8613800138000", None, None),  # 吴华英, with her phone
+            ("北京市", "limited_company", None, None, None, None, None),  # 北京华信科技有限公司
+            ("北京市", None, None, None, None, None, None),  # 北京市丰台区戴浩颖便利店: a shop, no legal form
+            (None, None, None, None, None, None, None),  # 吴华英
+            (None, None, "+8613800138000", None, None, None, None),  # 吴华英, with her phone
+            (None, None, None, None, None, "E12345678", None),  # with her passport
+            (None, None, None, None, None, None, born),  # born the same day
+            (None, None, None, None, None, None, born),  # born another day
+            (None, None, None, None, None, None, None),  # at the same street address
         ],
         columns=columns,
         dtype=object,
     )
     right = left.copy()
     right.loc[3, "phone"] = "+8613800138000"
-    assert _plausible(left, right).tolist() == [True, True, False, True]
+    right.loc[4, "id_document"] = "E12345678"
+    right.loc[6, "date_of_birth"] = dt.date(1956, 4, 10)
+    same_street = np.array([False] * 7 + [True])
+    assert _plausible(left, right, same_street).tolist() == [True, True, False, True, True, True, False, True]
+
+
+def test_people_at_the_same_street_address_are_those_in_one_city_give_or_take_a_slip() -> None:
+    pairs = [
+        ("中山路18号", "南京市", "中山路18号", "南京市", True),
+        ("中山路18号", "南京市", "中山路18号", "苏州市", False),  # the same street in another city
+        ("77 kingsmill street, cabramatta 2035 vic", None, "77 kingsmill street, cabramata 2035 vic", None, True),
+        ("77 kingsmill street, cabramatta 2035 vic", None, "3 wagga street, port broughton 3977 nsw", None, False),
+        (None, None, "中山路18号", None, False),
+    ]
+    with _scratch_duckdb() as connection:
+        found = [
+            connection.execute(
+                f"SELECT coalesce({_SAME_STREET}, false) FROM (SELECT ? AS address_detail_l, ? AS city_l,"
+                " ? AS address_detail_r, ? AS city_r)",
+                list(pair[:4]),
+            ).fetchone()[0]
+            for pair in pairs
+        ]
+    assert found == [pair[4] for pair in pairs]
 
 
 def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -> None:

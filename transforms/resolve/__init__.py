@@ -188,7 +188,8 @@ def _score_changes(
 
 _RECORDS = """
 SELECT source_system, source_entity, source_id, name_core, name_romanized, name_lead, legal_form, name_place,
-    city, district, phone, email, legal_representative, industry_section, is_branch,
+    city, district, address_detail, phone, email, legal_representative, industry_section, date_of_birth, id_document,
+    is_branch,
     CASE WHEN uscc_valid THEN uscc END AS uscc,
     CASE WHEN resident_id_valid THEN resident_id END AS resident_id
 FROM staging.party

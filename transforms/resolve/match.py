@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -46,16 +47,27 @@ RULE_SPLIT = "steward_split"
 _RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
 
 STAGED_COLUMNS = (
-    "name_core", "name_romanized", "name_lead", "legal_form", "name_place", "city", "district", "phone", "email",
-    "legal_representative", "industry_section", "uscc", "resident_id",
+    "name_core", "name_romanized", "name_lead", "legal_form", "name_place", "city", "district", "address_detail",
+    "phone", "email", "legal_representative", "industry_section", "date_of_birth", "uscc", "resident_id",
+    "id_document",
 )  # fmt: skip
 """What matching reads of each staged record (``transforms/resolve/pairs.py`` fingerprints the same)."""
-_EXACTLY_COMPARED = ("city", "district", "phone", "email", "legal_representative", "industry_section")
+_EXACTLY_COMPARED = (
+    "city", "district", "phone", "email", "legal_representative", "industry_section", "id_document",
+)  # fmt: skip
 """Fields compared on agreement alone."""
-_COMPARED = ("name_core", "legal_form", "name_place", *_EXACTLY_COMPARED)
+_COMPARED = ("name_core", "legal_form", "name_place", "address_detail", "date_of_birth", *_EXACTLY_COMPARED)
 """What explanations show, both values and the weight each added (the name's place weighs within the name)."""
-_CORROBORATING = ("phone", "email", "resident_id")
-"""For people, a name is shared by too many: a link also needs one of these to agree."""
+_CORROBORATING = ("phone", "email", "resident_id", "id_document", "date_of_birth")
+"""For people, a name is shared by too many: a link also needs one of these to agree, or
+the same street address (``_SAME_STREET``)."""
+_SAME_STREET = (
+    "jaro_winkler_similarity(address_detail_l, address_detail_r) >= 0.9 AND city_l IS NOT DISTINCT FROM city_r"
+)
+"""The same street address give or take a slip (cabramatta, cabramata), in the same city or both
+without one: for people, corroboration as good as a shared phone."""
+_PERSONAL_KEYS = ("uscc", "resident_id", "id_document")
+"""Identifiers no two customers share; records holding different ones are strangers to count u on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +123,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.11.7"
+MODEL_RECIPE = "2026.12.1"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _BLOCKING = (
@@ -121,11 +133,17 @@ _BLOCKING = (
     "l.phone = r.phone",
     "l.email = r.email",
     "l.legal_representative = r.legal_representative AND l.city = r.city",
+    "l.id_document = r.id_document",
+    "l.date_of_birth = r.date_of_birth",
+    "l.address_detail = r.address_detail AND l.city IS NOT DISTINCT FROM r.city",
     # Only across scripts (凯昌运输 and Kaichang Transportation): within one, a lead is often a
     # district (武汉市江汉区 shops all lead with jianghan), and a million records made 110 million pairs.
     "l.name_lead = r.name_lead AND l.name_place = r.name_place AND l.name_latin <> r.name_latin",
 )
 """Pairs are scored only when they meet at least one of these."""
+_EM_BLOCKS = ("name_core", "phone", "date_of_birth")
+"""m is estimated by EM on the pairs sharing each of these in turn: a trade name, a phone, a
+person's date of birth (one session cannot estimate the field it blocks on)."""
 
 
 def train_model(records: pd.DataFrame) -> str:
@@ -153,9 +171,9 @@ def train_model(records: pd.DataFrame) -> str:
         with splink_backend() as backend:
             linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
             linker.training.estimate_probability_two_random_records_match(
-                [block_on("uscc"), block_on("resident_id")], recall=0.8
+                [block_on(key) for key in _PERSONAL_KEYS], recall=0.8
             )
-            for column in ("name_core", "phone"):
+            for column in _EM_BLOCKS:
                 _expectation_maximisation(linker, column)
             return json.dumps(_floored(linker.misc.save_model_to_json()), ensure_ascii=False, sort_keys=True)
 
@@ -192,26 +210,54 @@ def _floored(model: dict) -> dict:
 
 
 def _expectation_maximisation(linker: object, column: str) -> None:
-    """m by EM on pairs sharing ``column``; a session Splink cannot finish is skipped, with a warning.
+    """m by EM on pairs sharing ``column``; skipped, with a warning, where there are none (a
+    bank without phones, or without people).
 
-    Splink 5 refuses an m it estimated as exactly 0 (a level whose pairs all score as
-    certain non-matches) and abandons the session; the other session's estimates stand.
+    Splink 5 refuses an m that EM drives to exactly 0, a level the matches of this session
+    never reach (a customer's records always agree on the industry, say), and abandons the
+    whole session, losing every other estimate in it. Such an m is held at the smallest
+    value Splink accepts instead; the saved model floors it anyway (``_M_FLOOR``).
     """
     from splink import block_on
+    from splink.internals.exceptions import EMTrainingException
 
     try:
-        linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[attr-defined]
-            block_on(column), max_pairs=5_000_000
+        with _zero_m_held_at_smallest():
+            linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[attr-defined]
+                block_on(column), max_pairs=5_000_000
+            )
+    except EMTrainingException as error:
+        logging.getLogger(__name__).warning(
+            "matching model: EM on pairs sharing %s skipped: %s", column, str(error).splitlines()[0]
         )
-    except ValueError as error:
-        if "below the minimum allowed value" not in str(error):
-            raise
-        logging.getLogger(__name__).warning("matching model: EM on pairs sharing %s skipped: %s", column, error)
+
+
+@contextlib.contextmanager
+def _zero_m_held_at_smallest() -> Iterator[None]:
+    """While it lasts, an m set below Splink's smallest representable value is set to that value."""
+    from splink.internals import comparison_level
+
+    level = comparison_level.ComparisonLevel
+    refusing = level.m_probability
+
+    def held(self: object, value: object) -> None:
+        if isinstance(value, float) and value < comparison_level.M_U_CLAMP_MIN:
+            value = comparison_level.M_U_CLAMP_MIN
+        refusing.fset(self, value)  # type: ignore[misc]
+
+    level.m_probability = property(refusing.fget, held)
+    try:
+        yield
+    finally:
+        level.m_probability = refusing
 
 
 def _one_record_per_key(frame: pd.DataFrame) -> pd.DataFrame:
-    """One record per valid credit code or ID number: any two are different customers (all records if too few)."""
-    key = frame["uscc"].where(frame["uscc"].notna(), frame["resident_id"])
+    """One record per valid credit code, ID number or identity document: any two are different
+    customers (all records if too few)."""
+    key = frame[_PERSONAL_KEYS[0]]
+    for column in _PERSONAL_KEYS[1:]:
+        key = key.where(key.notna(), frame[column])
     distinct = frame[key.notna()].assign(_key=key).drop_duplicates("_key").drop(columns="_key")
     return distinct if len(distinct) >= 2 else frame
 
@@ -236,15 +282,17 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
             "unique_id_l AS left_record, unique_id_r AS right_record, match_probability, match_weight,"
-            f" CAST(json_object({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation"
+            f" CAST(json_object({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation,"
+            f" coalesce({_SAME_STREET}, false) AS same_street"
         ).to_arrow_reader(100_000)
         for batch in reader:
             pairs = pa.Table.from_batches([batch])
             keep = _plausible(
                 guards.reindex(pairs.column("left_record").to_pandas()),
                 guards.reindex(pairs.column("right_record").to_pandas()),
+                pairs.column("same_street").to_numpy(),
             )
-            yield pairs.filter(pa.array(keep, pa.bool_())).cast(PAIR_SCHEMA)
+            yield pairs.filter(pa.array(keep, pa.bool_())).drop_columns("same_street").cast(PAIR_SCHEMA)
 
 
 def _explanation_sql(columns: list[str]) -> str:
@@ -262,6 +310,10 @@ def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
     frame = records[["record", *STAGED_COLUMNS]].rename(columns={"record": "unique_id"})
     provinces = {place: province_of(place) for place in records["name_place"].dropna().unique()}
     frame["name_province"] = [provinces.get(place) for place in records["name_place"]]
+    # As digits, so a slip of one digit is one edit: 19560409 and 19560490.
+    frame["date_of_birth"] = [
+        day.strftime("%Y%m%d") if isinstance(day, dt.date) else None for day in records["date_of_birth"]
+    ]
     cores = records["name_core"].tolist()
     frame["name_sorted"] = [None if core is None else "".join(sorted(core)) for core in cores]
     frame["name_latin"] = [None if core is None else core.isascii() for core in cores]
@@ -370,10 +422,29 @@ def _settings() -> object:
         ],
         output_column_name="legal_form",
     )
+    address = cl.CustomComparison(
+        [
+            cll.NullLevel("address_detail"),
+            cll.ExactMatchLevel("address_detail"),
+            cll.JaroWinklerLevel("address_detail", 0.9),
+            cll.JaroWinklerLevel("address_detail", 0.75),
+            cll.ElseLevel(),
+        ],
+        output_column_name="address_detail",
+    )
+    birth = cl.CustomComparison(
+        [
+            cll.NullLevel("date_of_birth"),
+            cll.ExactMatchLevel("date_of_birth"),
+            cll.DamerauLevenshteinLevel("date_of_birth", 1),
+            cll.ElseLevel(),
+        ],
+        output_column_name="date_of_birth",
+    )
     others = [cl.ExactMatch(column) for column in _EXACTLY_COMPARED]
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[name, legal_form, *others],
+        comparisons=[name, legal_form, address, birth, *others],
         blocking_rules_to_generate_predictions=list(_BLOCKING),
         additional_columns_to_retain=["name_place"],
         retain_matching_columns=True,
@@ -453,12 +524,13 @@ def _quiet_splink() -> Iterator[None]:
         splink_logger.setLevel(level)
 
 
-def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+def _plausible(left: pd.DataFrame, right: pd.DataFrame, same_street: np.ndarray) -> np.ndarray:
     """Per pair, whether a score may stand: refuse names registered in different places, people known only by name.
 
     A business's name is evidence enough: a legal form, or a place the name was registered
     in (北京市丰台区戴浩颖便利店, a shop without a legal form). Two people must also share a
-    phone, e-mail address or ID number.
+    phone, e-mail address, ID number, identity document or date of birth, or live at the
+    same street address (``same_street``, per pair).
     """
     places = list(zip(left["name_place"], right["name_place"], strict=True))
     same_places = np.array(
@@ -468,7 +540,7 @@ def _plausible(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
     business = np.zeros(len(left), dtype=bool)
     for column in ("legal_form", "name_place"):
         business |= left[column].notna().to_numpy() | right[column].notna().to_numpy()
-    shared = np.zeros(len(left), dtype=bool)
+    shared = same_street.astype(bool)
     for column in _CORROBORATING:
         mine, theirs = left[column].to_numpy(dtype=object), right[column].to_numpy(dtype=object)
         shared |= left[column].notna().to_numpy() & (mine == theirs)

@@ -14,7 +14,7 @@ import secrets
 
 import pandas as pd
 
-HASHED_COLUMNS = ("resident_id", "phone")
+HASHED_COLUMNS = ("resident_id", "phone", "id_document")
 
 
 def hash_identifiers(records: pd.DataFrame, key: bytes | None = None) -> pd.DataFrame:
