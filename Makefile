@@ -35,6 +35,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/resolve.py
+	$(BIN)/python bench/febrl.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

@@ -31,7 +31,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import peak_kib, serving_sample_bank
+from support import error_line, peak_kib, serving_sample_bank
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -90,7 +89,7 @@ def main() -> int:
                     env={**os.environ, MEMORY_LIMIT: args.memory_limit},
                 )
                 if child.returncode != 0:
-                    reason = _error_line(child.stderr)
+                    reason = error_line(child.stderr)
                     print(f"{resolver:<8} {customers:>9,} failed: {reason[:200]}", flush=True)
                     continue
                 row = json.loads(child.stdout.strip().splitlines()[-1])
@@ -104,13 +103,6 @@ def main() -> int:
                     flush=True,
                 )
     return 0
-
-
-def _error_line(stderr: str) -> str:
-    """The line naming the exception that ended a child, not SQLAlchemy's closing link to its docs."""
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
-    return (named or lines or ["no message"])[-1]
 
 
 _WAREHOUSE = "warehouse.duckdb"

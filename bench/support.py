@@ -4,6 +4,7 @@ its CRM served, and a process's own peak memory."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,3 +44,10 @@ def serving_sample_bank(warehouse_url: str, silos: Path) -> Iterator[Settings]:
     """Settings for a pipeline run over the sample bank in ``silos``, its CRM served meanwhile."""
     with serving_crm(silos) as (crm_url, crm_token):
         yield sample_bank_settings(warehouse_url, silos, crm_url, crm_token)
+
+
+def error_line(stderr: str) -> str:
+    """The line naming the exception that ended a child, not SQLAlchemy's closing link to its docs."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
+    return (named or lines or ["no message"])[-1]
