@@ -241,6 +241,10 @@ def _fill(source_url: str, rows: int) -> None:
         conn.execute(sa.text(statement.replace("{rows}", str(rows))), {"rows": rows})
         # As the sql connector's README asks of a table read incrementally.
         conn.execute(sa.text(f"CREATE INDEX {TABLE}_changes ON {TABLE} (updated_at, id)"))
+    with engine.begin() as conn:
+        # A source table in service has planner statistics; one filled a moment ago has none
+        # yet, and its first incremental query would be planned as a scan of every row.
+        conn.execute(sa.text(f"ANALYZE {TABLE}" if engine.dialect.name == "postgresql" else f"ANALYZE TABLE {TABLE}"))
     engine.dispose()
 
 

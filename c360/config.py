@@ -122,9 +122,10 @@ class SqlEntity(_Entity):
     key: ColumnName = Field(description="primary key; breaks ties between rows with the same cursor value")
     cursor: ColumnName = Field(description="a column that grows when a row is inserted or changed, e.g. updated_at")
     batch_rows: PositiveInt = Field(
-        122_880,
-        description="rows per batch; each batch commits with its watermark. The default is one DuckDB row group:"
-        " a DuckDB warehouse writes such a batch straight to its file instead of through its log",
+        2 * 122_880,
+        description="rows per batch; each batch commits with its watermark. The default is two DuckDB row groups:"
+        " a DuckDB warehouse writes whole row groups straight to its file instead of through its log, and"
+        " converts and stores the two in parallel (a million rows: 1.0 s against 2.0 s with one)",
     )
     lookback_seconds: NonNegativeInt = Field(
         0, description="re-read this far behind the watermark, for rows committed late with an older cursor value"

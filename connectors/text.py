@@ -35,9 +35,11 @@ def land_raw(
     source_file: str | None,
     extracted_at: dt.datetime,
     zone: str = "UTC",
+    unseen_only: bool = False,
 ) -> int:
     """Append ``data`` to the raw ``table``: the lineage columns, then every source column
-    as text; returns the rows inserted.
+    as text; returns the rows inserted. With ``unseen_only``, rows whose ``_row_hash`` the
+    table already holds are left out.
 
     ``_row_hash`` is stable across runs and readers: built from the (column, value) pairs
     that are present, in column-name order, so the same record hashes the same whatever
@@ -65,6 +67,8 @@ def land_raw(
         *(quote_identifier(name) for name in sources),
     ]
     select = f"SELECT {', '.join(selected)} FROM (SELECT {', '.join(spelled)} FROM {BATCH}) AS spelled"
+    if unseen_only:
+        return warehouse.insert_unseen(conn, table, data, select=select, column="_row_hash")
     return warehouse.bulk_insert(conn, table, data, select=select)
 
 

@@ -76,13 +76,40 @@ class Warehouse(ABC):
         """
         if data.num_rows == 0:
             return 0
-        try:
+        with self._bulk_errors(table):
             if select is not None:
                 return self._bulk_insert_query(conn, table, select, data)
             return self._bulk_insert(conn, table, column_list(data.column_names), data)
+
+    @contextmanager
+    def _bulk_errors(self, table: str) -> Iterator[None]:
+        """The driver's own errors from a bulk path, as a WarehouseError naming the table."""
+        try:
+            yield
         except self.driver_errors as exc:
             reason = " ".join(str(exc).split())
             raise WarehouseError(f"bulk load into {table} failed: {reason}") from exc
+
+    def insert_unseen(self, conn: Connection, table: str, data: pa.Table, *, select: str, column: str) -> int:
+        """Like ``bulk_insert`` with ``select``, but only the rows whose ``column`` value
+        ``table`` does not hold yet; returns the rows inserted.
+
+        The rows go to a temporary table by the bulk path first, then only unseen ones move
+        on: each is one lookup in ``column``'s index (``index_for_lookups``).
+        """
+        if data.num_rows == 0:
+            return 0
+        arriving = "_c360_arriving"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {arriving}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {arriving} AS SELECT * FROM {table} WHERE 1 = 0")
+        self.bulk_insert(conn, arriving, data, select=select)
+        quoted = quote_identifier(column)
+        landed = conn.exec_driver_sql(
+            f"INSERT INTO {table} SELECT * FROM {arriving} AS a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.{quoted} = a.{quoted})"
+        ).rowcount
+        conn.exec_driver_sql(f"DROP TABLE {arriving}")
+        return landed
 
     def upsert(self, conn: Connection, table: str, data: pa.Table, key: Sequence[str]) -> int:
         """Insert rows of ``data`` into ``table``, replacing rows with the same ``key``.

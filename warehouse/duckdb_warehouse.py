@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from warehouse.arrow_query import BATCH
 from warehouse.base import Warehouse
+from warehouse.identifiers import quote_identifier
 
 _load_names = itertools.count()
 
@@ -40,6 +41,19 @@ class DuckDBWarehouse(Warehouse):
     def _bulk_insert_query(self, conn: Connection, table: str, select: str, data: pa.Table) -> int:
         # The conversion runs inside the load: no intermediate Arrow table to build and read back.
         return self._insert_from(conn, table, data, select, columns="BY NAME")
+
+    def insert_unseen(self, conn: Connection, table: str, data: pa.Table, *, select: str, column: str) -> int:
+        """One statement: the converted rows are checked against ``table`` as they are
+        inserted, without a temporary table to create, fill, read and drop (a third of an
+        incremental batch's time)."""
+        if data.num_rows == 0:
+            return 0
+        quoted = quote_identifier(column)
+        unseen = (
+            f"SELECT * FROM ({select}) AS a WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.{quoted} = a.{quoted})"
+        )
+        with self._bulk_errors(table):
+            return self._insert_from(conn, table, data, unseen, columns="BY NAME")
 
     def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
         """Nothing: DuckDB answers such lookups by hashing the column, never through a
