@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pyarrow as pa
 import pytest
@@ -82,6 +83,39 @@ def test_present_tells_which_values_a_column_holds_where_other_columns_match(war
             assert warehouse.present(conn, "core.thing", "id", ["a", "c", "x"], source="s1") == {"a"}
             assert warehouse.present(conn, "core.thing", "id", ["a", "c", "x"]) == {"a", "c"}
             assert warehouse.present(conn, "core.thing", "id", []) == set()
+    finally:
+        warehouse.dispose()
+
+
+def test_fetch_arrow_reads_a_query_into_the_schema_given_in_the_open_transaction(warehouse_url: str) -> None:
+    schema = pa.schema([("id", pa.string()), ("born", pa.date32()), ("flag", pa.bool_())])
+    rows = [
+        (f"p{number:06d}", None if number % 3 else dt.date(1956, 4, 9), number % 2 == 0) for number in range(120_000)
+    ]
+    rows[1] = ("", None, False)  # an empty string is a value, not a null
+    warehouse = connect(warehouse_url)
+    try:
+        with warehouse.transaction() as conn:
+            conn.exec_driver_sql("CREATE TABLE core.thing (id TEXT, born DATE, flag BOOLEAN)")
+            ids, born, flags = zip(*rows, strict=True)
+            warehouse.bulk_insert(
+                conn, "core.thing", pa.table({"id": ids, "born": pa.array(born, pa.date32()), "flag": flags})
+            )
+            # Read before the transaction commits: the rows it wrote are there.
+            table = warehouse.fetch_arrow(conn, "SELECT id, born, flag FROM core.thing ORDER BY id", schema)
+            flagged = warehouse.fetch_arrow(
+                conn, "SELECT id, born, flag FROM core.thing WHERE flag = :flag AND id < :below", schema,
+                {"flag": True, "below": "p000010"},
+            )  # fmt: skip
+            none = warehouse.fetch_arrow(conn, "SELECT id, born, flag FROM core.thing WHERE 1 = 0", schema)
+        assert table.schema == schema and table.num_rows == len(rows), "read a part at a time, whole"
+        assert table.to_pylist()[:3] == [
+            {"id": "", "born": None, "flag": False},
+            {"id": "p000000", "born": dt.date(1956, 4, 9), "flag": True},
+            {"id": "p000002", "born": None, "flag": True},
+        ]
+        assert sorted(flagged.column("id").to_pylist()) == ["p000000", "p000002", "p000004", "p000006", "p000008"]
+        assert none.schema == schema and none.num_rows == 0
     finally:
         warehouse.dispose()
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Warehouse", "WarehouseError", "execute_script", "mask_password"]
 
+_FETCHED_ROWS = 50_000
+"""Rows turned into Arrow at a time by ``fetch_arrow``."""
+
 
 class Warehouse(ABC):
     """A connection pool to one warehouse, with bulk load and transactions."""
@@ -53,6 +56,27 @@ class Warehouse(ABC):
         # Plain tuples: pandas probes each Row object for a dozen attributes it lacks.
         rows = [tuple(row) for row in result.fetchall()]
         return pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
+
+    def fetch_arrow(
+        self, conn: Connection, sql: str, schema: pa.Schema, params: Mapping[str, Any] | None = None
+    ) -> pa.Table:
+        """A query's result as an Arrow table of ``schema`` (its columns, in order).
+
+        Read a part at a time, so no Python object per value outlives its part: a million
+        customers' records as a frame of Python objects took gigabytes, as Arrow a few
+        hundred megabytes.
+        """
+        result = conn.execute(sa.text(sql), dict(params or {}))
+        if list(result.keys()) != schema.names:
+            raise WarehouseError(f"query returns columns {list(result.keys())}, expected {schema.names}")
+        batches = [
+            pa.RecordBatch.from_arrays(
+                [pa.array(values, field.type) for values, field in zip(zip(*part, strict=True), schema, strict=True)],
+                schema=schema,
+            )
+            for part in result.partitions(_FETCHED_ROWS)
+        ]
+        return pa.Table.from_batches(batches, schema=schema)
 
     def table_columns(self, conn: Connection, schema: str, table: str) -> list[str]:
         """Column names of ``schema.table`` in order; empty when the table does not exist."""

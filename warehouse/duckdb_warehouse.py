@@ -6,7 +6,9 @@ import contextlib
 import functools
 import itertools
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -54,6 +56,16 @@ class DuckDBWarehouse(Warehouse):
         )
         with self._bulk_errors(table):
             return self._insert_from(conn, table, data, unseen, columns="BY NAME")
+
+    def fetch_arrow(
+        self, conn: Connection, sql: str, schema: pa.Schema, params: Mapping[str, Any] | None = None
+    ) -> pa.Table:
+        """DuckDB hands the result over as Arrow itself, in the same transaction."""
+        compiled = sa.text(sql).compile(dialect=conn.dialect)
+        values = compiled.construct_params(dict(params or {}))
+        positional = [values[name] for name in compiled.positiontup or ()]
+        relation = conn.connection.driver_connection.sql(str(compiled), params=positional or None)
+        return relation.to_arrow_table().cast(schema)
 
     def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
         """Nothing: DuckDB answers such lookups by hashing the column, never through a
