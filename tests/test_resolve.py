@@ -115,6 +115,7 @@ def test_each_record_names_the_rule_that_placed_it() -> None:
     assert (assignments["c"].rule, assignments["c"].weight) == (RULE_PROBABILISTIC, 8.5)
     assert assignments["d"].rule == RULE_SINGLE
     assert len({assignments[record].cluster for record in "abc"}) == 1
+    assert [item.record for item in cluster(records, links)] == list("abcd"), "in the records' order"
 
 
 def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
@@ -130,8 +131,8 @@ def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
     hashed = hash_identifiers(records, key=b"k" * 32)
     assert hashed["resident_id"][0] == hashed["resident_id"][1] != hashed["resident_id"][3]
     assert hashed["phone"][0] == hashed["phone"][2] != hashed["phone"][3]
-    assert hashed["id_document"][0] == hashed["id_document"][1] and hashed["id_document"][2] is None
-    assert hashed["resident_id"][2] is None and hashed["phone"][1] is None
+    assert hashed["id_document"][0] == hashed["id_document"][1] and pd.isna(hashed["id_document"][2])
+    assert pd.isna(hashed["resident_id"][2]) and pd.isna(hashed["phone"][1])
     clear = {"110101199003074477", "+8613800138000", "E12345678"}
     assert not clear & (set(hashed["resident_id"]) | set(hashed["phone"]) | set(hashed["id_document"]))
     again = hash_identifiers(records)

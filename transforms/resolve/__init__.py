@@ -136,7 +136,10 @@ def _match(
     Records, links and clusters live only in here: at a million customers they take
     gigabytes, which go before the golden records are built in the warehouse.
     """
-    records = warehouse.fetch_frame(conn, _RECORDS)
+    import pandas as pd
+
+    # Arrow-backed columns: a million customers' records as Python objects took gigabytes.
+    records = warehouse.fetch_arrow(conn, _RECORDS, _RECORD_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
     records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
     records["fingerprint"] = fingerprints(records)
     records = hash_identifiers(records)
@@ -195,13 +198,31 @@ SELECT source_system, source_entity, source_id, name_core, name_romanized, name_
 FROM staging.party
 """
 
+_TEXT_COLUMNS = (
+    "source_system", "source_entity", "source_id", "name_core", "name_romanized", "name_lead", "legal_form",
+    "name_place", "city", "district", "address_detail", "phone", "email", "legal_representative", "industry_section",
+)  # fmt: skip
+_RECORD_SCHEMA = pa.schema(
+    [
+        *((name, pa.string()) for name in _TEXT_COLUMNS),
+        ("date_of_birth", pa.date32()),
+        ("id_document", pa.string()),
+        ("is_branch", pa.bool_()),
+        ("uscc", pa.string()),
+        ("resident_id", pa.string()),
+    ]
+)
+"""The columns of ``_RECORDS``, in order."""
+
 
 def _load_assignments(
     warehouse: Warehouse, conn: Connection, records: pd.DataFrame, assignments: list[Assignment]
 ) -> None:
-    """``_resolve_assignment``: each record's cluster key, the rule that put it there and the match weight."""
-    triples = zip(records["source_system"], records["source_entity"], records["source_id"], strict=True)
-    keys = dict(zip(records["record"], triples, strict=True))
+    """``_resolve_assignment``: each record's cluster key, the rule that put it there and the match weight.
+
+    ``cluster`` gives one assignment per record in the records' order, so the keys are the
+    records' own columns, not looked up per assignment.
+    """
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_assignment")
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE _resolve_assignment (source_system TEXT, source_entity TEXT, source_id TEXT,"
@@ -212,9 +233,10 @@ def _load_assignments(
         "_resolve_assignment",
         pa.table(
             {
-                "source_system": pa.array([keys[item.record][0] for item in assignments], pa.string()),
-                "source_entity": pa.array([keys[item.record][1] for item in assignments], pa.string()),
-                "source_id": pa.array([keys[item.record][2] for item in assignments], pa.string()),
+                **{
+                    column: pa.array(records[column], pa.string())
+                    for column in ("source_system", "source_entity", "source_id")
+                },
                 "cluster_key": pa.array([item.cluster for item in assignments], pa.string()),
                 "match_rule": pa.array([item.rule for item in assignments], pa.string()),
                 "match_weight": pa.array([item.weight for item in assignments], pa.float64()),

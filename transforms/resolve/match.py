@@ -28,15 +28,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from transforms.standardize.places import province_of, same_place
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 RULE_USCC = "exact_uscc"
 RULE_RESIDENT_ID = "exact_resident_id"
@@ -315,8 +312,10 @@ def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
         day.strftime("%Y%m%d") if isinstance(day, dt.date) else None for day in records["date_of_birth"]
     ]
     cores = records["name_core"].tolist()
-    frame["name_sorted"] = [None if core is None else "".join(sorted(core)) for core in cores]
-    frame["name_latin"] = [None if core is None else core.isascii() for core in cores]
+    frame["name_sorted"] = pd.array(
+        ["".join(sorted(core)) if isinstance(core, str) else None for core in cores], dtype=pd.ArrowDtype(pa.string())
+    )
+    frame["name_latin"] = [core.isascii() if isinstance(core, str) else None for core in cores]
     return frame
 
 
@@ -542,7 +541,8 @@ def _plausible(left: pd.DataFrame, right: pd.DataFrame, same_street: np.ndarray)
         business |= left[column].notna().to_numpy() | right[column].notna().to_numpy()
     shared = same_street.astype(bool)
     for column in _CORROBORATING:
-        mine, theirs = left[column].to_numpy(dtype=object), right[column].to_numpy(dtype=object)
+        mine = left[column].to_numpy(dtype=object, na_value=None)
+        theirs = right[column].to_numpy(dtype=object, na_value=None)
         shared |= left[column].notna().to_numpy() & (mine == theirs)
     return same_places & (business | shared)
 
@@ -553,7 +553,8 @@ def cluster(
     cannot_link: Iterable[tuple[str, str]] = (),
     split: Iterable[str] = (),
 ) -> list[Assignment]:
-    """Apply links strongest first, refusing those a guard or a steward forbids; every record gets a cluster.
+    """Apply links strongest first, refusing those a guard or a steward forbids; every record
+    gets a cluster, one assignment per record in the order of ``records``.
 
     Built to stay small at millions of records: a record holds a parent and a compact
     guard; member lists exist only for clusters of more than one.

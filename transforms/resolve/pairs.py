@@ -36,16 +36,23 @@ class Changes:
 
 
 def fingerprints(records: pd.DataFrame) -> pd.Series:
-    """A digest of each record's matched fields, taken before identifiers are hashed for the run."""
-    values = records[list(FINGERPRINTED)].astype(object).where(records[list(FINGERPRINTED)].notna(), None)
-    return pd.Series(
-        [
+    """A digest of each record's matched fields, taken before identifiers are hashed for the run.
+
+    Computed a part at a time: the fields as Python objects for every record at once would
+    cost more than the records themselves.
+    """
+    digests: list[str] = []
+    for start in range(0, len(records), _FINGERPRINTED_AT_ONCE):
+        part = records.iloc[start : start + _FINGERPRINTED_AT_ONCE][list(FINGERPRINTED)]
+        values = part.astype(object).where(part.notna(), None)
+        digests += [
             hashlib.blake2b(json.dumps(row, ensure_ascii=False, default=str).encode(), digest_size=16).hexdigest()
             for row in values.itertuples(index=False, name=None)
-        ],
-        index=records.index,
-        dtype=object,
-    )
+        ]
+    return pd.Series(digests, index=records.index, dtype=pd.ArrowDtype(pa.string()))
+
+
+_FINGERPRINTED_AT_ONCE = 100_000
 
 
 def changes_since_last_run(

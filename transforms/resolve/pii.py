@@ -13,6 +13,7 @@ import hmac
 import secrets
 
 import pandas as pd
+import pyarrow as pa
 
 HASHED_COLUMNS = ("resident_id", "phone", "id_document")
 
@@ -20,14 +21,17 @@ HASHED_COLUMNS = ("resident_id", "phone", "id_document")
 def hash_identifiers(records: pd.DataFrame, key: bytes | None = None) -> pd.DataFrame:
     """``records`` with each value of ``HASHED_COLUMNS`` replaced by its HMAC-SHA256 (hex, 32 characters)."""
     key = key if key is not None else secrets.token_bytes(32)
-    hashed = records.copy()
-    for column in HASHED_COLUMNS:
-        hashed[column] = pd.Series(
-            [
-                None if pd.isna(value) else hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
-                for value in records[column]
-            ],
-            index=records.index,
-            dtype=object,
-        )
-    return hashed
+    # assign, not copy: the other columns are shared (copy-on-write), not duplicated.
+    return records.assign(
+        **{
+            column: pd.Series(
+                [
+                    None if pd.isna(value) else hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+                    for value in records[column]
+                ],
+                index=records.index,
+                dtype=pd.ArrowDtype(pa.string()),
+            )
+            for column in HASHED_COLUMNS
+        }
+    )
