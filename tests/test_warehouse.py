@@ -101,6 +101,7 @@ def test_fetch_arrow_reads_a_query_into_the_schema_given_in_the_open_transaction
             warehouse.bulk_insert(
                 conn, "core.thing", pa.table({"id": ids, "born": pa.array(born, pa.date32()), "flag": flags})
             )
+            conn.exec_driver_sql("SELECT id FROM core.thing").first()  # a result read only in part
             # Read before the transaction commits: the rows it wrote are there.
             table = warehouse.fetch_arrow(conn, "SELECT id, born, flag FROM core.thing ORDER BY id", schema)
             flagged = warehouse.fetch_arrow(

@@ -64,8 +64,9 @@ class DuckDBWarehouse(Warehouse):
         compiled = sa.text(sql).compile(dialect=conn.dialect)
         values = compiled.construct_params(dict(params or {}))
         positional = [values[name] for name in compiled.positiontup or ()]
-        relation = conn.connection.driver_connection.sql(str(compiled), params=positional or None)
-        return relation.to_arrow_table().cast(schema)
+        duck = conn.connection.driver_connection
+        duck.complete()  # an earlier statement's result read only in part would refuse the query
+        return duck.sql(str(compiled), params=positional or None).to_arrow_table().cast(schema)
 
     def index_for_lookups(self, conn: Connection, table: str, column: str) -> None:
         """Nothing: DuckDB answers such lookups by hashing the column, never through a
