@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from transforms.resolve.match import RULE_PROBABILISTIC, STAGED_COLUMNS, Link, ScoredPair
@@ -58,23 +59,37 @@ _FINGERPRINTED_AT_ONCE = 100_000
 def changes_since_last_run(
     warehouse: Warehouse, conn: Connection, records: pd.DataFrame, model_version: int, scored_from: float
 ) -> Changes:
-    """Which records need scoring: all of them when the model or the review floor changed."""
-    stored = warehouse.fetch_frame(
-        conn, "SELECT record, fingerprint, model_version, scored_from FROM core.match_record"
+    """Which records need scoring: all of them when the model or the review floor changed.
+
+    Compared as Arrow columns, joined on the record: a million customers' stored
+    fingerprints as Python objects took more memory than the records themselves.
+    """
+    stored = warehouse.fetch_arrow(
+        conn, "SELECT record, fingerprint, model_version, scored_from FROM core.match_record", _MATCH_RECORD
     )
-    current = set(records["record"])
-    removed = sorted(set(stored["record"]) - current)
-    same_basis = stored[(stored["model_version"] == model_version) & (stored["scored_from"] == scored_from)]
-    before = dict(zip(same_basis["record"], same_basis["fingerprint"], strict=True))
-    touched = pd.Series(
-        [
-            before.get(record) != fingerprint
-            for record, fingerprint in zip(records["record"], records["fingerprint"], strict=True)
-        ],
-        index=records.index,
-        dtype=bool,
+    current = pa.array(records["record"], pa.string())
+    removed = sorted(stored.filter(pc.invert(pc.is_in(stored["record"], value_set=current)))["record"].to_pylist())
+    same_basis = stored.filter(
+        pc.and_(pc.equal(stored["model_version"], model_version), pc.equal(stored["scored_from"], scored_from))
     )
+    arriving = pa.table(
+        {"record": current, "fingerprint": pa.array(records["fingerprint"], pa.string()), "_at": range(len(records))}
+    )
+    before = same_basis.select(["record", "fingerprint"]).rename_columns(["record", "before"])
+    joined = arriving.join(before, "record", join_type="left outer").sort_by("_at")
+    unchanged = pc.fill_null(pc.equal(joined["fingerprint"], joined["before"]), False)
+    touched = pd.Series(pc.invert(unchanged).to_numpy(zero_copy_only=False), index=records.index, dtype=bool)
     return Changes(touched, removed)
+
+
+_MATCH_RECORD = pa.schema(
+    [
+        ("record", pa.string()),
+        ("fingerprint", pa.string()),
+        ("model_version", pa.int64()),
+        ("scored_from", pa.float64()),
+    ]
+)
 
 
 def store_changes(
