@@ -5,11 +5,12 @@
 2. Probabilistic: Splink (DuckDB, in process, whatever the warehouse) scores pairs that
    share a blocking key on the standardized parts (the name with the place it carries,
    from the same registered name through pinyin and spelling slips to a shared trade-name
-   lead; legal form; city, district, phone, e-mail, legal representative, industry section), with
-   parameters trained without labels. Pairs at or above the configured match
-   probability are links, unless their names carry different places (广州明万运输 is not
-   成都明万运输) or they are two people (no legal form, no place in the name) who share
-   no phone, e-mail address or ID number, because namesakes are common.
+   lead; legal form; street address; date of birth; city, district, phone, e-mail, legal
+   representative, industry section, identity document), with parameters trained without
+   labels. Pairs at or above the configured match probability are links, unless their
+   names carry different places (广州明万运输 is not 成都明万运输) or they are two people
+   (no legal form, no place in the name) who share no phone, e-mail address, ID number,
+   identity document, date of birth or street address, because namesakes are common.
 3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
    then by match weight), and a link is refused when it would put in one cluster two
    different valid credit codes, two different valid ID numbers, a branch and a

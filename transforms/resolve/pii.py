@@ -1,8 +1,9 @@
-"""Resident ID numbers and phones are matched through keyed hashes, never as they are.
+"""Resident ID numbers, identity documents and phones are matched through keyed hashes, never as they are.
 
 The key is drawn at random for each resolve run and lives only in memory. Equal values
 still meet (the deterministic key, Splink's exact comparisons and blocking), but nothing a
-run writes (review-queue explanations, the saved model) holds an ID number, a phone, or a
+run writes (review-queue explanations, the saved model) holds an ID number, a document
+number, a phone, or a
 hash that could be reversed by hashing every possible ID number, as a plain hash could.
 """
 
