@@ -3,8 +3,8 @@
 The key is drawn at random for each resolve run and lives only in memory. Equal values
 still meet (the deterministic key, Splink's exact comparisons and blocking), but nothing a
 run writes (review-queue explanations, the saved model) holds an ID number, a document
-number, a phone, or a
-hash that could be reversed by hashing every possible ID number, as a plain hash could.
+number, a phone, or a hash that could be reversed by hashing every possible ID number, as
+a plain hash could.
 """
 
 from __future__ import annotations
