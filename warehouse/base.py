@@ -127,11 +127,7 @@ class Warehouse(ABC):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {arriving}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {arriving} AS SELECT * FROM {table} WHERE 1 = 0")
         self.bulk_insert(conn, arriving, data, select=select)
-        quoted = quote_identifier(column)
-        landed = conn.exec_driver_sql(
-            f"INSERT INTO {table} SELECT * FROM {arriving} AS a "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.{quoted} = a.{quoted})"
-        ).rowcount
+        landed = conn.exec_driver_sql(f"INSERT INTO {table} {unseen_rows(arriving, table, column)}").rowcount
         conn.exec_driver_sql(f"DROP TABLE {arriving}")
         return landed
 
@@ -221,6 +217,13 @@ class Warehouse(ABC):
 
     def _lock_for_migration(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Keep two processes from migrating at once."""
+
+
+def unseen_rows(rows: str, table: str, column: str) -> str:
+    """A query of the rows of ``rows`` (a table, or a query in brackets) whose ``column``
+    value ``table`` does not hold yet."""
+    quoted = quote_identifier(column)
+    return f"SELECT * FROM {rows} AS a WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.{quoted} = a.{quoted})"
 
 
 def mask_password(url: str) -> str:

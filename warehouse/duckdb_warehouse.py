@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warehouse.arrow_query import BATCH
-from warehouse.base import Warehouse
-from warehouse.identifiers import quote_identifier
+from warehouse.base import Warehouse, unseen_rows
 
 _load_names = itertools.count()
 
@@ -50,12 +49,8 @@ class DuckDBWarehouse(Warehouse):
         incremental batch's time)."""
         if data.num_rows == 0:
             return 0
-        quoted = quote_identifier(column)
-        unseen = (
-            f"SELECT * FROM ({select}) AS a WHERE NOT EXISTS (SELECT 1 FROM {table} AS e WHERE e.{quoted} = a.{quoted})"
-        )
         with self._bulk_errors(table):
-            return self._insert_from(conn, table, data, unseen, columns="BY NAME")
+            return self._insert_from(conn, table, data, unseen_rows(f"({select})", table, column), columns="BY NAME")
 
     def fetch_arrow(
         self, conn: Connection, sql: str, schema: pa.Schema, params: Mapping[str, Any] | None = None
