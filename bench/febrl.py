@@ -39,7 +39,7 @@ import zipfile
 from pathlib import Path
 
 import yaml
-from support import error_line, peak_kib
+from support import c360_comparisons, count_comparisons, error_line, peak_kib
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -199,10 +199,9 @@ def _with_c360(folder: Path, sources: dict[str, list[dict[str, str]]]) -> tuple[
             tuple(row)
             for row in warehouse.fetch_all("SELECT source_system, source_id, customer_id FROM core.customer_xref")
         ]
-        comparisons = _c360_comparisons(warehouse)
     finally:
         warehouse.dispose()
-    return assigned, comparisons, seconds
+    return assigned, c360_comparisons(settings.warehouse_url), seconds
 
 
 def _write_export(path: Path, rows: list[dict[str, str]]) -> None:
@@ -218,32 +217,12 @@ def _write_export(path: Path, rows: list[dict[str, str]]) -> None:
             writer.writerow((row["rec_id"], name, address, row["date_of_birth"], row["soc_sec_id"]))
 
 
-def _c360_comparisons(warehouse: object) -> int:
-    """How many pairs our blocking rules make on the staged records, by Splink's exact count."""
-    from splink import DuckDBAPI
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    from transforms.resolve import _RECORDS, match
-
-    with warehouse.transaction() as conn:  # type: ignore[attr-defined]
-        records = warehouse.fetch_frame(conn, _RECORDS)  # type: ignore[attr-defined]
-    records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-    counts = count_comparisons_from_blocking_rules(
-        DuckDBAPI().register(match._splink_frame(records)),
-        blocking_rules=list(match._BLOCKING),
-        link_type="dedupe_only",
-        record_sample_proportion=1.0,
-    )
-    return int(counts[-1]["cumulative_comparison_count"])
-
-
 def _plain_splink(sources: dict[str, list[dict[str, str]]], *, link: bool) -> tuple[list[tuple[str, str, str]], int]:
     """Splink as its Febrl examples configure it: Febrl3's deduplication, Febrl4's detailed linking model."""
     import duckdb
     import pandas as pd
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     frames = [
         pd.DataFrame(rows).assign(unique_id=[f"{source}/{row['rec_id']}" for row in rows], source_system=source)
@@ -313,11 +292,8 @@ def _plain_splink(sources: dict[str, list[dict[str, str]]], *, link: bool) -> tu
         predictions, threshold_match_probability=MATCH_PROBABILITY
     ).as_pandas_dataframe()
     cluster_of = dict(zip(clusters["unique_id"], clusters["cluster_id"], strict=True))
-    counted = count_comparisons_from_blocking_rules(
-        [api.register(frame) for frame in frames] if link else api.register(frames[0]),
-        blocking_rules=blocking,
-        link_type=link_type,
-        record_sample_proportion=1.0,
+    comparisons = count_comparisons(
+        [api.register(frame) for frame in frames] if link else api.register(frames[0]), blocking, link_type
     )
     assigned = [
         (frame_source, rec_id, str(cluster_of.get(unique_id, unique_id)))
@@ -326,7 +302,7 @@ def _plain_splink(sources: dict[str, list[dict[str, str]]], *, link: bool) -> tu
             frame["unique_id"], frame["source_system"], frame["rec_id"], strict=True
         )
     ]
-    return assigned, int(counted[-1]["cumulative_comparison_count"])
+    return assigned, comparisons
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import error_line, peak_kib, serving_sample_bank
+from support import c360_comparisons, count_comparisons, error_line, peak_kib, serving_sample_bank
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -172,26 +172,18 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
 
 def _comparisons(url: str, resolver: str) -> int:
     """How many pairs the resolver's blocking rules make, by Splink's exact count."""
+    if resolver == "c360":
+        return c360_comparisons(url)
     from splink import DuckDBAPI
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    from transforms.resolve import _RECORDS, match
 
     warehouse = connect(url)
     try:
         with warehouse.transaction() as conn:
-            records = warehouse.fetch_frame(conn, _RECORDS if resolver == "c360" else _PLAIN_RECORDS)
+            records = warehouse.fetch_frame(conn, _PLAIN_RECORDS)
     finally:
         warehouse.dispose()
-    if resolver == "c360":
-        records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-        frame, rules = match._splink_frame(records), list(match._BLOCKING)
-    else:
-        frame, rules = records.drop(columns=["source_system", "source_id"]), _plain_blocking()
-    counts = count_comparisons_from_blocking_rules(
-        DuckDBAPI().register(frame), blocking_rules=rules, link_type="dedupe_only", record_sample_proportion=1.0
-    )
-    return int(counts[-1]["cumulative_comparison_count"])
+    table = DuckDBAPI().register(records.drop(columns=["source_system", "source_id"]))
+    return count_comparisons(table, _plain_blocking())
 
 
 _PLAIN_RECORDS = """

@@ -1,5 +1,5 @@
 """What the benchmarks share: a throw-away Postgres database, the sample bank's settings with
-its CRM served, and a process's own peak memory."""
+its CRM served, a process's own peak memory, and how many pairs blocking rules make."""
 
 from __future__ import annotations
 
@@ -51,3 +51,31 @@ def error_line(stderr: str) -> str:
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     named = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
     return (named or lines or ["no message"])[-1]
+
+
+def count_comparisons(tables: object, rules: list[object], link_type: str = "dedupe_only") -> int:
+    """How many pairs blocking ``rules`` make over Splink ``tables`` (one, or a list to link),
+    by Splink's exact count."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    counts = count_comparisons_from_blocking_rules(
+        tables, blocking_rules=rules, link_type=link_type, record_sample_proportion=1.0
+    )
+    return int(counts[-1]["cumulative_comparison_count"])
+
+
+def c360_comparisons(url: str) -> int:
+    """How many pairs our resolver's blocking rules make on the staged records of the warehouse at ``url``."""
+    from splink import DuckDBAPI
+
+    from transforms.resolve import _RECORDS, match
+    from warehouse import connect
+
+    warehouse = connect(url)
+    try:
+        with warehouse.transaction() as conn:
+            records = warehouse.fetch_frame(conn, _RECORDS)
+    finally:
+        warehouse.dispose()
+    records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
+    return count_comparisons(DuckDBAPI().register(match._splink_frame(records)), list(match._BLOCKING))
