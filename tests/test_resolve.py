@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 
 import numpy as np
 import pandas as pd
 
-from transforms.resolve.evaluate import evaluate
-from transforms.resolve.match import (
-    _SAME_STREET,
+from transforms.resolve.clusters import (
     RULE_PROBABILISTIC,
     RULE_SINGLE,
     RULE_USCC,
     Link,
-    _counted_name_u,
-    _plausible,
-    _scratch_duckdb,
+    _clustered,
     cluster,
-    deterministic_links,
+    links_frame,
 )
+from transforms.resolve.evaluate import evaluate
+from transforms.resolve.match import _SAME_STREET, _counted_name_u, _plausible, deterministic_links, scratch_duckdb
 from transforms.resolve.pii import hash_identifiers
 from transforms.standardize.names import romanize
 
@@ -31,11 +31,14 @@ def _records(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame([dict(zip(COLUMNS, (*row, None)[:5], strict=True)) for row in rows], dtype=object)
 
 
-def _clusters(records: pd.DataFrame, links: list[Link]) -> set[frozenset[str]]:
-    members: dict[str, set[str]] = {}
-    for assignment in cluster(records, links):
-        members.setdefault(assignment.cluster, set()).add(assignment.record)
-    return {frozenset(group) for group in members.values()}
+def _links(*parts: pd.DataFrame | Link) -> pd.DataFrame:
+    """Deterministic links' frames and single links, as one frame of links."""
+    frames = [part if isinstance(part, pd.DataFrame) else links_frame([part]) for part in parts]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _clusters(records: pd.DataFrame, links: pd.DataFrame) -> set[frozenset[str]]:
+    return set(cluster(records, links).groupby("cluster")["record"].agg(frozenset))
 
 
 def test_records_sharing_a_valid_credit_code_or_id_number_link_directly() -> None:
@@ -53,12 +56,12 @@ def test_records_sharing_a_valid_credit_code_or_id_number_link_directly() -> Non
 
 def test_a_probabilistic_link_never_joins_two_different_credit_codes() -> None:
     records = _records(("a", "91110105MA00000001", None, False), ("b", "91310115MA00000002", None, False))
-    assert _clusters(records, [Link("a", "b", RULE_PROBABILISTIC, 12.0)]) == {frozenset("a"), frozenset("b")}
+    assert _clusters(records, _links(Link("a", "b", RULE_PROBABILISTIC, 12.0))) == {frozenset("a"), frozenset("b")}
 
 
 def test_a_branch_never_merges_into_its_parent() -> None:
     records = _records(("parent", None, None, False), ("branch", None, None, True))
-    assert _clusters(records, [Link("branch", "parent", RULE_PROBABILISTIC, 20.0)]) == {
+    assert _clusters(records, _links(Link("branch", "parent", RULE_PROBABILISTIC, 20.0))) == {
         frozenset({"parent"}), frozenset({"branch"}),
     }  # fmt: skip
 
@@ -71,11 +74,11 @@ def test_a_weak_chain_does_not_glue_two_strong_clusters_together() -> None:
         ("b2", "91310115MA00000002", None, False),
         ("x", None, None, False),
     )
-    links = [
-        *deterministic_links(records),
+    links = _links(
+        deterministic_links(records),
         Link("a2", "x", RULE_PROBABILISTIC, 9.0),
         Link("b1", "x", RULE_PROBABILISTIC, 7.0),  # weaker: would put both codes in one cluster
-    ]
+    )
     assert _clusters(records, links) == {frozenset({"a1", "a2", "x"}), frozenset({"b1", "b2"})}
 
 
@@ -86,11 +89,11 @@ def test_a_chain_of_name_matches_does_not_join_names_registered_in_different_pla
         ("shanghai", None, None, False, "上海市"), ("guangdong", None, None, False, "广东省"),
         ("shenzhen", None, None, False, "深圳市"),
     )  # fmt: skip
-    links = [
+    links = _links(
         Link("beijing", "no_place", RULE_PROBABILISTIC, 12.0),
         Link("no_place", "shanghai", RULE_PROBABILISTIC, 11.0),
         Link("guangdong", "shenzhen", RULE_PROBABILISTIC, 10.0),  # a province and a city in it may be one
-    ]
+    )
     assert _clusters(records, links) == {
         frozenset({"beijing", "no_place"}), frozenset({"shanghai"}), frozenset({"guangdong", "shenzhen"}),
     }  # fmt: skip
@@ -109,13 +112,13 @@ def test_each_record_names_the_rule_that_placed_it() -> None:
         ("a", "91110105MA00000001", None, False), ("b", "91110105MA00000001", None, False), ("c", None, None, False),
         ("d", None, None, False),
     )  # fmt: skip
-    links = [*deterministic_links(records), Link("b", "c", RULE_PROBABILISTIC, 8.5)]
-    assignments = {item.record: item for item in cluster(records, links)}
-    assert (assignments["a"].rule, assignments["b"].rule) == (RULE_USCC, RULE_USCC)
-    assert (assignments["c"].rule, assignments["c"].weight) == (RULE_PROBABILISTIC, 8.5)
-    assert assignments["d"].rule == RULE_SINGLE
-    assert len({assignments[record].cluster for record in "abc"}) == 1
-    assert [item.record for item in cluster(records, links)] == list("abcd"), "in the records' order"
+    links = _links(deterministic_links(records), Link("b", "c", RULE_PROBABILISTIC, 8.5))
+    assignments = cluster(records, links).set_index("record")
+    assert (assignments.at["a", "rule"], assignments.at["b", "rule"]) == (RULE_USCC, RULE_USCC)
+    assert (assignments.at["c", "rule"], assignments.at["c", "weight"]) == (RULE_PROBABILISTIC, 8.5)
+    assert assignments.at["d", "rule"] == RULE_SINGLE
+    assert assignments.loc[list("abc"), "cluster"].nunique() == 1
+    assert cluster(records, links)["record"].tolist() == list("abcd"), "in the records' order"
 
 
 def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
@@ -138,6 +141,14 @@ def test_identifiers_are_matched_through_keyed_hashes_only() -> None:
     again = hash_identifiers(records)
     assert again["resident_id"][0] != hashed["resident_id"][0], "each run draws its own key"
     assert records["phone"][0] == "+8613800138000", "the caller's frame is left alone"
+
+
+def test_identifier_hashes_are_hmac_sha256_under_the_runs_key() -> None:
+    values = ["110101199003074477", "E12345678", "+86 138\\x00 示例"]  # a backslash is a character, not an escape
+    records = pd.DataFrame({"resident_id": values, "phone": values, "id_document": values}, dtype=object)
+    for key in (b"k" * 32, b"long" * 20):
+        expected = [hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32] for value in values]
+        assert hash_identifiers(records, key=key)["phone"].tolist() == expected
 
 
 def test_evaluation_counts_golden_customers_holding_a_branch_and_its_parent() -> None:
@@ -181,7 +192,7 @@ def test_people_at_the_same_street_address_are_those_in_one_city_give_or_take_a_
         ("77 kingsmill street, cabramatta 2035 vic", None, "3 wagga street, port broughton 3977 nsw", None, False),
         (None, None, "中山路18号", None, False),
     ]
-    with _scratch_duckdb() as connection:
+    with scratch_duckdb() as connection:
         found = [
             connection.execute(
                 f"SELECT coalesce({_SAME_STREET}, false) FROM (SELECT ? AS address_detail_l, ? AS city_l,"
@@ -211,7 +222,7 @@ def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -
         ],
         dtype=object,
     )
-    with _scratch_duckdb() as connection:
+    with scratch_duckdb() as connection:
         counted = _counted_name_u(connection, strangers)
     pairs = 10
     assert counted["Same name, same place"] == 1 / pairs
@@ -219,3 +230,39 @@ def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -
     assert counted["Same name"] == 1 / pairs
     assert counted["Same name in pinyin, same place"] == 1 / pairs, "no pair: counted as one"
     assert "Jaro-Winkler >= 0.95" not in counted, "names that share no key are sampled"
+
+
+def test_clustering_in_bulk_equals_applying_every_link_in_turn() -> None:
+    # Groups without a contradiction are clustered as connected components, the rest link by
+    # link: the outcome must be the one applying every link in turn gives.
+    rng = np.random.default_rng(5)
+    count = 3_000
+    codes = np.array(["91110105MA00000001", "91310115MA00000002", None, None, None], dtype=object)
+    places = np.array(["北京市", "上海市", "广东省", "深圳市", None, None, None], dtype=object)
+    records = pd.DataFrame(
+        {
+            "record": [f"r{index:05d}" for index in range(count)],
+            "uscc": rng.choice(codes, count),
+            "resident_id": rng.choice(np.array(["110101199003074477", None, None, None, None], dtype=object), count),
+            "is_branch": rng.random(count) < 0.05,
+            "name_place": rng.choice(places, count),
+        }
+    )
+    ends = rng.integers(0, count, size=(2_500, 2))
+    rules = rng.choice(np.array(["exact_uscc", "exact_resident_id", "probabilistic", "steward_must_link"]), 2_500)
+    links = pd.DataFrame(
+        {
+            "left": records["record"].to_numpy()[ends[:, 0]],
+            "right": records["record"].to_numpy()[ends[:, 1]],
+            "rule": rules,
+            "weight": np.where(rules == "probabilistic", rng.integers(1, 6, 2_500).astype(float), np.nan),
+        }
+    )
+    cannot_link = [(links["left"][at], links["right"][at]) for at in range(0, 2_500, 97)]
+    split = records["record"].iloc[::211].tolist()
+    in_bulk = _clustered(records, links, cannot_link, split, in_bulk=True)
+    in_turn = _clustered(records, links, cannot_link, split, in_bulk=False)
+    assert in_bulk["rule"].value_counts().to_dict() == in_turn["rule"].value_counts().to_dict()
+    pd.testing.assert_frame_equal(in_bulk, in_turn)
+    sizes = in_bulk["cluster"].value_counts()
+    assert (sizes > 1).sum() > 100 and len(sizes) < count, "the links make clusters"

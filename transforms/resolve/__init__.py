@@ -8,41 +8,25 @@ records. See ``README.md`` beside this file for what each reads and writes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, get_args
+from typing import get_args
 
+import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
 from c360.settings import ResolveMode
-from transforms.resolve.match import (
-    RULE_STEWARD,
-    Assignment,
-    Link,
-    ScoredPair,
-    cluster,
-    deterministic_links,
-    score_pairs,
-)
+from transforms.resolve.clusters import RULE_STEWARD, Link, cluster, links_frame
+from transforms.resolve.match import deterministic_links, score_pairs
 from transforms.resolve.model import Model, model_in_force
-from transforms.resolve.pairs import (
-    changes_since_last_run,
-    fingerprints,
-    store_changes,
-    stored_candidates,
-    stored_links,
-)
+from transforms.resolve.pairs import changes_since_last_run, fingerprints, store_changes, stored_links
 from transforms.resolve.pii import hash_identifiers
 from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
 from warehouse.base import execute_script
 from warehouse.sqlfiles import load_statements
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -136,23 +120,22 @@ def _match(
     Records, links and clusters live only in here: at a million customers they take
     gigabytes, which go before the golden records are built in the warehouse.
     """
-    import pandas as pd
-
     # Arrow-backed columns: a million customers' records as Python objects took gigabytes.
     records = warehouse.fetch_arrow(conn, _RECORDS, _RECORD_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
     records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
     records["fingerprint"] = fingerprints(records)
     records = hash_identifiers(records)
     decisions = load_decisions(conn)
-    links = [Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link]
-    links += deterministic_links(records)
+    steward = links_frame(Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link)
     scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
     threshold = matching.probabilistic.match_probability
-    links += stored_links(warehouse, conn, threshold)
-    candidates = stored_candidates(warehouse, conn, threshold)
+    links = pd.concat(
+        [steward, deterministic_links(records), stored_links(warehouse, conn, threshold)], ignore_index=True
+    )
     assignments = cluster(records, links, decisions.cannot_link, decisions.split)
+    del links
     _load_assignments(warehouse, conn, records, assignments)
-    return scoring, _queue_reviews(warehouse, conn, candidates, assignments, decisions, resolved_at)
+    return scoring, _queue_reviews(warehouse, conn, decisions, threshold, resolved_at)
 
 
 @dataclass(frozen=True)
@@ -215,14 +198,8 @@ _RECORD_SCHEMA = pa.schema(
 """The columns of ``_RECORDS``, in order."""
 
 
-def _load_assignments(
-    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, assignments: list[Assignment]
-) -> None:
-    """``_resolve_assignment``: each record's cluster key, the rule that put it there and the match weight.
-
-    ``cluster`` gives one assignment per record in the records' order, so the keys are the
-    records' own columns, not looked up per assignment.
-    """
+def _load_assignments(warehouse: Warehouse, conn: Connection, records: pd.DataFrame, assignments: pd.DataFrame) -> None:
+    """``_resolve_assignment``: each record's cluster key, the rule that put it there and the match weight."""
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_assignment")
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE _resolve_assignment (source_system TEXT, source_entity TEXT, source_id TEXT,"
@@ -237,50 +214,50 @@ def _load_assignments(
                     column: pa.array(records[column], pa.string())
                     for column in ("source_system", "source_entity", "source_id")
                 },
-                "cluster_key": pa.array([item.cluster for item in assignments], pa.string()),
-                "match_rule": pa.array([item.rule for item in assignments], pa.string()),
-                "match_weight": pa.array([item.weight for item in assignments], pa.float64()),
+                "cluster_key": pa.array(assignments["cluster"], pa.string()),
+                "match_rule": pa.array(assignments["rule"], pa.string()),
+                "match_weight": pa.array(assignments["weight"], pa.float64(), from_pandas=True),
             }
         ),
     )
 
 
 def _queue_reviews(
-    warehouse: Warehouse,
-    conn: Connection,
-    candidates: list[ScoredPair],
-    assignments: list[Assignment],
-    decisions: Decisions,
-    queued_at: dt.datetime,
+    warehouse: Warehouse, conn: Connection, decisions: Decisions, threshold: float, queued_at: dt.datetime
 ) -> int:
     """Replace the review queue with this run's uncertain pairs that are still open questions.
 
     A pair drops out once a steward decided it or other links already put both records in
-    one customer.
+    one customer. Chosen in the warehouse, beside the pairs and the clusters.
     """
-    cluster_of = {item.record: item.cluster for item in assignments}
-    open_pairs = [
-        candidate
-        for candidate in candidates
-        if cluster_of.get(candidate.left) != cluster_of.get(candidate.right)
-        and not decisions.decided(candidate.left, candidate.right)
-    ]
-    conn.exec_driver_sql("DELETE FROM core.review_queue")
-    count = len(open_pairs)
+    decided = [*decisions.must_link, *decisions.cannot_link]
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_decided")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_decided (left_record TEXT, right_record TEXT)")
     warehouse.bulk_insert(
         conn,
-        "core.review_queue",
+        "_resolve_decided",
         pa.table(
             {
-                "left_record": pa.array([pair.left for pair in open_pairs], pa.string()),
-                "right_record": pa.array([pair.right for pair in open_pairs], pa.string()),
-                "match_probability": pa.array([pair.probability for pair in open_pairs], pa.float64()),
-                "match_weight": pa.array([pair.weight for pair in open_pairs], pa.float64()),
-                "explanation": pa.array(
-                    [json.dumps(pair.explanation, ensure_ascii=False, default=str) for pair in open_pairs], pa.string()
-                ),
-                "queued_at": pa.array([queued_at] * count, pa.timestamp("us", tz="UTC")),
+                "left_record": pa.array([one for one, _ in decided] + [other for _, other in decided], pa.string()),
+                "right_record": pa.array([other for _, other in decided] + [one for one, _ in decided], pa.string()),
             }
         ),
     )
-    return count
+    conn.exec_driver_sql("DELETE FROM core.review_queue")
+    conn.execute(sa.text(_OPEN_PAIRS), {"threshold": threshold, "queued_at": queued_at})
+    conn.exec_driver_sql("DROP TABLE _resolve_decided")
+    return int(conn.exec_driver_sql("SELECT COUNT(*) FROM core.review_queue").scalar_one())
+
+
+_OPEN_PAIRS = """
+INSERT INTO core.review_queue (left_record, right_record, match_probability, match_weight, explanation, queued_at)
+SELECT pair.left_record, pair.right_record, pair.match_probability, pair.match_weight, pair.explanation, :queued_at
+FROM core.match_pair pair
+JOIN _resolve_assignment l ON l.source_system || '/' || l.source_entity || '/' || l.source_id = pair.left_record
+JOIN _resolve_assignment r ON r.source_system || '/' || r.source_entity || '/' || r.source_id = pair.right_record
+WHERE pair.match_probability < :threshold AND l.cluster_key <> r.cluster_key
+    AND NOT EXISTS (
+        SELECT 1 FROM _resolve_decided decided
+        WHERE decided.left_record = pair.left_record AND decided.right_record = pair.right_record
+    )
+"""

@@ -11,7 +11,7 @@
    names carry different places (广州明万运输 is not 成都明万运输) or they are two people
    (no legal form, no place in the name) who share no phone, e-mail address, ID number,
    identity document, date of birth or street address, because namesakes are common.
-3. Clustering: links are applied strongest first (stewards' must-links, deterministic,
+3. Clustering (``clusters.py``): links are applied strongest first (stewards' must-links, deterministic,
    then by match weight), and a link is refused when it would put in one cluster two
    different valid credit codes, two different valid ID numbers, a branch and a
    non-branch, two records a steward said are not one customer, or (for a probabilistic
@@ -27,22 +27,15 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from transforms.resolve.clusters import LINK_COLUMNS, RULE_RESIDENT_ID, RULE_USCC
 from transforms.standardize.places import province_of, same_place
-
-RULE_USCC = "exact_uscc"
-RULE_RESIDENT_ID = "exact_resident_id"
-RULE_PROBABILISTIC = "probabilistic"
-RULE_STEWARD = "steward_must_link"
-RULE_SINGLE = "single_record"
-RULE_SPLIT = "steward_split"
-_RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
 
 STAGED_COLUMNS = (
     "name_core", "name_romanized", "name_lead", "legal_form", "name_place", "city", "district", "address_detail",
@@ -68,33 +61,16 @@ _PERSONAL_KEYS = ("uscc", "resident_id", "id_document")
 """Identifiers no two customers share; records holding different ones are strangers to count u on."""
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    left: str
-    right: str
-    rule: str
-    weight: float | None
-    """Splink's match weight (log2 of the Bayes factor); None for deterministic links."""
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    record: str
-    cluster: str
-    """The smallest record key in the cluster: stable for the same members."""
-    rule: str
-    weight: float | None
-
-
-def deterministic_links(records: pd.DataFrame) -> list[Link]:
-    """Links between records sharing a valid credit code or a valid resident ID number."""
-    links = []
+def deterministic_links(records: pd.DataFrame) -> pd.DataFrame:
+    """Links (``LINK_COLUMNS``) between records sharing a valid credit code or a valid resident
+    ID number: the smallest record of each key to every other."""
+    parts = []
     for column, rule in (("uscc", RULE_USCC), ("resident_id", RULE_RESIDENT_ID)):
-        keyed = records[records[column].notna()]
-        for _, members in keyed.groupby(column)["record"]:
-            ordered = sorted(members)
-            links.extend(Link(ordered[0], other, rule, None) for other in ordered[1:])
-    return links
+        keyed = records.loc[records[column].notna(), [column, "record"]].sort_values([column, "record"])
+        first = keyed.groupby(column)["record"].transform("first")
+        others = keyed[keyed["record"] != first]
+        parts.append(pd.DataFrame({"left": first[others.index], "right": others["record"], "rule": rule}))
+    return pd.concat(parts, ignore_index=True).assign(weight=np.nan)[list(LINK_COLUMNS)]
 
 
 @dataclass(frozen=True)
@@ -170,7 +146,7 @@ def train_model(records: pd.DataFrame) -> str:
 
     frame = _splink_frame(records)
     with _quiet_splink():
-        with _scratch_duckdb() as connection:
+        with scratch_duckdb() as connection:
             distinct = _one_record_per_key(frame)
             strangers = Linker(DuckDBAPI(connection).register(distinct), _settings(), log_level=logging.ERROR)
             strangers.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS)
@@ -493,15 +469,15 @@ def _counted_name_u(connection: object, strangers: pd.DataFrame) -> dict[str, fl
 
 @contextlib.contextmanager
 def splink_backend() -> Iterator[object]:
-    """Splink on an in-process DuckDB (see ``_scratch_duckdb``)."""
+    """Splink on an in-process DuckDB (see ``scratch_duckdb``)."""
     from splink.backends.duckdb import DuckDBAPI
 
-    with _scratch_duckdb() as connection:
+    with scratch_duckdb() as connection:
         yield DuckDBAPI(connection)
 
 
 @contextlib.contextmanager
-def _scratch_duckdb() -> Iterator[object]:
+def scratch_duckdb() -> Iterator[object]:
     """An in-process DuckDB under the warehouse's memory cap, spilling to a scratch folder beyond it.
 
     ``C360_DUCKDB_MEMORY_LIMIT`` (``2GB``) caps it; unset, DuckDB takes 80 % of RAM.
@@ -555,125 +531,3 @@ def _plausible(left: pd.DataFrame, right: pd.DataFrame, same_street: np.ndarray)
         theirs = right[column].to_numpy(dtype=object, na_value=None)
         shared |= left[column].notna().to_numpy() & (mine == theirs)
     return same_places & (business | shared)
-
-
-def cluster(
-    records: pd.DataFrame,
-    links: list[Link],
-    cannot_link: Iterable[tuple[str, str]] = (),
-    split: Iterable[str] = (),
-) -> list[Assignment]:
-    """Apply links strongest first, refusing those a guard or a steward forbids; every record
-    gets a cluster, one assignment per record in the order of ``records``.
-
-    Built to stay small at millions of records: a record holds a parent and a compact
-    guard; member lists exist only for clusters of more than one.
-    """
-    parent = {record: record for record in records["record"]}
-    guards = {
-        record: _Guard.of(uscc, resident, bool(branch), place)
-        for record, uscc, resident, branch, place in zip(
-            records["record"],
-            records["uscc"],
-            records["resident_id"],
-            records["is_branch"],
-            records["name_place"],
-            strict=True,
-        )
-    }
-    members: dict[str, list[str]] = {}
-    apart: dict[str, set[str]] = {}
-    for left, right in cannot_link:
-        apart.setdefault(left, set()).add(right)
-        apart.setdefault(right, set()).add(left)
-    alone = set(split) & set(parent)
-    rule: dict[str, tuple[str, float | None]] = {}
-
-    def root(record: str) -> str:
-        while parent[record] != record:
-            parent[record] = parent[parent[record]]
-            record = parent[record]
-        return record
-
-    def kept_apart(one: str, other: str) -> bool:
-        if not apart:
-            return False
-        theirs = members.get(other, [other])
-        return any(not apart[member].isdisjoint(theirs) for member in members.get(one, [one]) if member in apart)
-
-    known = [link for link in links if link.left in parent and link.right in parent]
-    for link in sorted(known, key=lambda link: (_RULE_ORDER[link.rule], -(link.weight or 0.0), link.left, link.right)):
-        if link.left in alone or link.right in alone:
-            continue
-        left, right = root(link.left), root(link.right)
-        by_name = link.rule == RULE_PROBABILISTIC
-        if left == right or not guards[left].compatible(guards[right], by_name=by_name) or kept_apart(left, right):
-            continue
-        keep, gone = min(left, right), max(left, right)
-        parent[gone] = keep
-        guards[keep] = guards[keep].union(guards.pop(gone))
-        members[keep] = [*members.get(keep, [keep]), *members.pop(gone, [gone])]
-        for record in (link.left, link.right):
-            if record not in rule or _RULE_ORDER[rule[record][0]] > _RULE_ORDER[link.rule]:
-                rule[record] = (link.rule, link.weight)
-    assignments = []
-    for record in parent:
-        top = root(record)
-        if record in alone:
-            assignments.append(Assignment(record, top, RULE_SPLIT, None))
-            continue
-        # The kept root of a merge is the smaller: the cluster's key is its smallest member.
-        found = rule.get(record) if top in members else None
-        assignments.append(Assignment(record, top, found[0] if found else RULE_SINGLE, found[1] if found else None))
-    return assignments
-
-
-_NONE: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Guard:
-    """What a cluster holds that another must not contradict (tuples of distinct values)."""
-
-    credit_codes: tuple[str, ...]
-    resident_ids: tuple[str, ...]
-    branch: tuple[bool, ...]
-    name_places: tuple[str, ...]
-    """Places the members' names carry: 上海夏鼎 and 北京夏鼎 are two companies, whatever links them."""
-
-    @classmethod
-    def of(cls, uscc: object, resident_id: object, branch: bool, place: object) -> _Guard:
-        """One record's guard; missing values hold nothing."""
-        return cls(
-            (uscc,) if isinstance(uscc, str) else _NONE,
-            (resident_id,) if isinstance(resident_id, str) else _NONE,
-            (branch,),
-            (place,) if isinstance(place, str) else _NONE,
-        )
-
-    def compatible(self, other: _Guard, *, by_name: bool) -> bool:
-        """Whether one customer may hold both; places count only when names are the evidence.
-
-        A shared credit code outweighs a name written with another city (the company moved).
-        """
-        return (
-            len({*self.credit_codes, *other.credit_codes}) <= 1
-            and len({*self.resident_ids, *other.resident_ids}) <= 1
-            and len({*self.branch, *other.branch}) <= 1
-            and (
-                not by_name
-                or all(same_place(mine, theirs) for mine in self.name_places for theirs in other.name_places)
-            )
-        )
-
-    def union(self, other: _Guard) -> _Guard:
-        return _Guard(
-            _distinct(self.credit_codes, other.credit_codes),
-            _distinct(self.resident_ids, other.resident_ids),
-            _distinct(self.branch, other.branch),
-            _distinct(self.name_places, other.name_places),
-        )
-
-
-def _distinct(mine: tuple, theirs: tuple) -> tuple:
-    return mine if not theirs else tuple(dict.fromkeys((*mine, *theirs)))

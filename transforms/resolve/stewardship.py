@@ -26,10 +26,6 @@ class Decisions:
     cannot_link: list[tuple[str, str]]
     split: list[str]
 
-    def decided(self, left: str, right: str) -> bool:
-        pair = {left, right}
-        return any({a, b} == pair for a, b in (*self.must_link, *self.cannot_link))
-
 
 def pending_reviews(warehouse: Warehouse, limit: int = 50) -> list[ScoredPair]:
     """The queue, most uncertain first (closest to even odds)."""

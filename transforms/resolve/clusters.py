@@ -1,0 +1,326 @@
+"""Guarded clustering: links applied strongest first, each refused when it would put in one
+customer what cannot be one.
+
+A link is refused when it would put in one cluster two different valid credit codes, two
+different valid ID numbers, a branch and a non-branch, two records a steward said are not
+one customer, or (for a probabilistic link) names registered in different places. A
+record a steward split out stands alone.
+
+Applying links one at a time is sequential by nature and, in Python, slow at millions of
+records. But a guard can only refuse a link inside a connected group of records that holds
+a contradiction (two codes, two places, a branch beside its parent, a cannot-link): in
+every other group all links are accepted, whatever their order, so those groups are found
+as connected components, in bulk. Only the groups holding a contradiction, a few percent
+of the records, are clustered link by link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.standardize.places import same_place
+
+RULE_USCC = "exact_uscc"
+RULE_RESIDENT_ID = "exact_resident_id"
+RULE_PROBABILISTIC = "probabilistic"
+RULE_STEWARD = "steward_must_link"
+RULE_SINGLE = "single_record"
+RULE_SPLIT = "steward_split"
+_RULE_ORDER = {RULE_STEWARD: 0, RULE_USCC: 1, RULE_RESIDENT_ID: 2, RULE_PROBABILISTIC: 3}
+"""Strongest first: links are applied in this order, then by match weight."""
+
+LINK_COLUMNS = ("left", "right", "rule", "weight")
+"""A frame of links: two records, the rule that links them, Splink's match weight (null
+for deterministic and steward links)."""
+GUARDED_COLUMNS = ("record", "uscc", "resident_id", "is_branch", "name_place")
+"""What clustering reads of each record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    left: str
+    right: str
+    rule: str
+    weight: float | None
+    """Splink's match weight (log2 of the Bayes factor); None for deterministic links."""
+
+
+def links_frame(links: Iterable[Link]) -> pd.DataFrame:
+    """A few links (a steward's, a test's) as the frame ``cluster`` reads."""
+    rows = [(link.left, link.right, link.rule, link.weight) for link in links]
+    return pd.DataFrame(rows, columns=list(LINK_COLUMNS)).astype({"weight": "float64"})
+
+
+def cluster(
+    records: pd.DataFrame,
+    links: pd.DataFrame,
+    cannot_link: Iterable[tuple[str, str]] = (),
+    split: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Every record's cluster, in the order of ``records``: columns ``record``, ``cluster``
+    (its smallest member, stable for the same members), ``rule`` and ``weight`` (of the
+    strongest accepted link that placed the record; ``single_record`` if none).
+
+    ``links`` has ``LINK_COLUMNS``; links naming a record not in ``records`` are ignored.
+    """
+    return _clustered(records, links, list(cannot_link), list(split), in_bulk=True)
+
+
+def _clustered(
+    records: pd.DataFrame, links: pd.DataFrame, cannot_link: list[tuple[str, str]], split: list[str], *, in_bulk: bool
+) -> pd.DataFrame:
+    """``cluster``; with ``in_bulk`` false, every record is clustered link by link (what the bulk path must equal)."""
+    names = pa.array(records["record"], pa.string())
+    count = len(names)
+    alone = np.zeros(count, dtype=bool)
+    alone[_positions(names, pa.array(split, pa.string()), keep_missing=False)] = True
+    left = _positions(names, pa.array(links["left"], pa.string()))
+    right = _positions(names, pa.array(links["right"], pa.string()))
+    known = (left >= 0) & (right >= 0) & (left != right)
+    known[known] = ~alone[left[known]] & ~alone[right[known]]
+    applied = _Links(
+        left[known],
+        right[known],
+        links["rule"].map(_RULE_ORDER).to_numpy(dtype=np.int8)[known],
+        links["weight"].to_numpy(dtype=np.float64, na_value=np.nan)[known],
+    )
+    component = _components(count, applied)
+    contradicted = _contradicted(records, component, names, cannot_link)
+    cluster_of = _smallest_member(names, component)
+    rule, weight = applied.strongest_per_record(count)
+    slow = contradicted[component] if in_bulk else np.ones(count, dtype=bool)
+    if slow.any():
+        within = slow[applied.left]
+        guarded = _GuardedUnion(records[slow], names, np.flatnonzero(slow), cannot_link)
+        for at in _strongest_first(applied, within, names):
+            guarded.apply(int(applied.left[at]), int(applied.right[at]), int(applied.rule[at]), applied.weight[at])
+        cluster_of, rule, weight = guarded.result(cluster_of, rule, weight)
+    rules = np.array([*_RULE_ORDER, RULE_SINGLE, RULE_SPLIT], dtype=object)
+    rule = np.where(alone, len(_RULE_ORDER) + 1, rule)
+    return pd.DataFrame(
+        {
+            "record": records["record"].to_numpy(),
+            "cluster": cluster_of,
+            "rule": rules[rule],
+            "weight": np.where(rule == _RULE_ORDER[RULE_PROBABILISTIC], weight, np.nan),
+        },
+        index=records.index,
+    )
+
+
+_SINGLE = len(_RULE_ORDER)
+"""Position of ``single_record`` among the rules' codes."""
+
+
+@dataclass(frozen=True)
+class _Links:
+    """Links as positions of records, with the rule's order (strongest 0) and the weight (NaN for none)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    rule: np.ndarray
+    weight: np.ndarray
+
+    def strongest_per_record(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per record, the rule and weight of its strongest link, which places it where no guard refuses a link."""
+        ends = np.concatenate([self.left, self.right])
+        rules = np.concatenate([self.rule, self.rule])
+        weights = np.concatenate([self.weight, self.weight])
+        ordered = np.lexsort((-np.nan_to_num(weights), rules))
+        records, first = np.unique(ends[ordered], return_index=True)
+        rule = np.full(count, _SINGLE, dtype=np.int8)
+        weight = np.full(count, np.nan)
+        rule[records] = rules[ordered][first]
+        weight[records] = weights[ordered][first]
+        return rule, weight
+
+
+def _positions(names: pa.Array, wanted: pa.Array, *, keep_missing: bool = True) -> np.ndarray:
+    """Where each wanted record is among ``names`` (-1 where it is not, unless dropped)."""
+    found = pc.fill_null(pc.index_in(wanted, value_set=names), -1).to_numpy().astype(np.int64)
+    return found if keep_missing else found[found >= 0]
+
+
+def _components(count: int, links: _Links) -> np.ndarray:
+    """Each record's connected component under all links, guards aside."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_array((np.ones(len(links.left), dtype=np.int8), (links.left, links.right)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+def _contradicted(
+    records: pd.DataFrame, component: np.ndarray, names: pa.Array, cannot_link: list[tuple[str, str]]
+) -> np.ndarray:
+    """Per component, whether it holds what a guard could refuse: two credit codes, two ID
+    numbers, a branch and a non-branch, two places in names, or both records of a cannot-link."""
+    held = pd.DataFrame(
+        {
+            "component": component,
+            "uscc": records["uscc"].to_numpy(dtype=object, na_value=None),
+            "resident_id": records["resident_id"].to_numpy(dtype=object, na_value=None),
+            "is_branch": records["is_branch"].fillna(False).to_numpy(dtype=bool),
+            "name_place": records["name_place"].to_numpy(dtype=object, na_value=None),
+        }
+    )
+    contradicted = (held.groupby("component").nunique() > 1).any(axis=1).to_numpy().copy()
+    if cannot_link:
+        one = _positions(names, pa.array([left for left, _ in cannot_link], pa.string()))
+        other = _positions(names, pa.array([right for _, right in cannot_link], pa.string()))
+        both = (one >= 0) & (other >= 0)
+        same = component[one[both]] == component[other[both]]
+        contradicted[component[one[both]][same]] = True
+    return contradicted
+
+
+def _smallest_member(names: pa.Array, component: np.ndarray) -> np.ndarray:
+    """Each record's cluster key where every link is accepted: the smallest record of its component."""
+    smallest = (
+        pa.table({"component": component, "record": names})
+        .group_by("component")
+        .aggregate([("record", "min")])
+        .sort_by("component")
+    )
+    return smallest.column("record_min").to_numpy(zero_copy_only=False)[component]
+
+
+def _strongest_first(links: _Links, within: np.ndarray, names: pa.Array) -> np.ndarray:
+    """Positions of the links ``within`` holds, strongest first, ties by the records' names."""
+    at = np.flatnonzero(within)
+    left = np.asarray(pc.take(names, pa.array(links.left[at])).to_pylist(), dtype=object)
+    right = np.asarray(pc.take(names, pa.array(links.right[at])).to_pylist(), dtype=object)
+    order = sorted(
+        range(len(at)),
+        key=lambda i: (links.rule[at[i]], -np.nan_to_num(links.weight[at[i]]), left[i], right[i]),
+    )
+    return at[order]
+
+
+class _GuardedUnion:
+    """Union-find over the records of contradicted components, refusing links a guard or a
+    steward forbids; a record holds a parent and a compact guard, member lists exist only for
+    clusters of more than one."""
+
+    def __init__(
+        self, records: pd.DataFrame, names: pa.Array, positions: np.ndarray, cannot_link: Iterable[tuple[str, str]]
+    ) -> None:
+        self.names = dict(zip(positions.tolist(), pc.take(names, pa.array(positions)).to_pylist(), strict=True))
+        self.parent = {position: position for position in positions.tolist()}
+        self.guards = {
+            position: _Guard.of(uscc, resident, bool(branch), place)
+            for position, uscc, resident, branch, place in zip(
+                positions.tolist(),
+                records["uscc"],
+                records["resident_id"],
+                records["is_branch"].fillna(False),
+                records["name_place"],
+                strict=True,
+            )
+        }
+        self.members: dict[int, list[int]] = {}
+        self.apart: dict[str, set[str]] = {}
+        for left, right in cannot_link:
+            self.apart.setdefault(left, set()).add(right)
+            self.apart.setdefault(right, set()).add(left)
+        self.placed: dict[int, tuple[int, float]] = {}
+
+    def root(self, position: int) -> int:
+        parent = self.parent
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    def apply(self, left: int, right: int, rule: int, weight: float) -> None:
+        """Join the clusters of two records unless already one, or a guard or a steward refuses."""
+        mine, theirs = self.root(left), self.root(right)
+        by_name = rule == _RULE_ORDER[RULE_PROBABILISTIC]
+        if mine == theirs or not self.guards[mine].compatible(self.guards[theirs], by_name=by_name):
+            return
+        if self._kept_apart(mine, theirs):
+            return
+        keep, gone = (mine, theirs) if self.names[mine] < self.names[theirs] else (theirs, mine)
+        self.parent[gone] = keep
+        self.guards[keep] = self.guards[keep].union(self.guards.pop(gone))
+        self.members[keep] = [*self.members.get(keep, [keep]), *self.members.pop(gone, [gone])]
+        for position in (left, right):
+            if position not in self.placed:  # links come strongest first
+                self.placed[position] = (rule, weight)
+
+    def _kept_apart(self, one: int, other: int) -> bool:
+        if not self.apart:
+            return False
+        theirs = {self.names[member] for member in self.members.get(other, [other])}
+        return any(
+            not self.apart[name].isdisjoint(theirs)
+            for name in (self.names[member] for member in self.members.get(one, [one]))
+            if name in self.apart
+        )
+
+    def result(
+        self, cluster_of: np.ndarray, rule: np.ndarray, weight: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bulk result with these records' clusters, rules and weights put in."""
+        cluster_of, rule, weight = cluster_of.copy(), rule.copy(), weight.copy()
+        for position in self.parent:
+            cluster_of[position] = self.names[self.root(position)]
+            rule[position], weight[position] = self.placed.get(position, (_SINGLE, np.nan))
+        return cluster_of, rule, weight
+
+
+_NONE: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """What a cluster holds that another must not contradict (tuples of distinct values)."""
+
+    credit_codes: tuple[str, ...]
+    resident_ids: tuple[str, ...]
+    branch: tuple[bool, ...]
+    name_places: tuple[str, ...]
+    """Places the members' names carry: 上海夏鼎 and 北京夏鼎 are two companies, whatever links them."""
+
+    @classmethod
+    def of(cls, uscc: object, resident_id: object, branch: bool, place: object) -> _Guard:
+        """One record's guard; missing values hold nothing."""
+        return cls(
+            (uscc,) if isinstance(uscc, str) else _NONE,
+            (resident_id,) if isinstance(resident_id, str) else _NONE,
+            (branch,),
+            (place,) if isinstance(place, str) else _NONE,
+        )
+
+    def compatible(self, other: _Guard, *, by_name: bool) -> bool:
+        """Whether one customer may hold both; places count only when names are the evidence.
+
+        A shared credit code outweighs a name written with another city (the company moved).
+        """
+        return (
+            len({*self.credit_codes, *other.credit_codes}) <= 1
+            and len({*self.resident_ids, *other.resident_ids}) <= 1
+            and len({*self.branch, *other.branch}) <= 1
+            and (
+                not by_name
+                or all(same_place(mine, theirs) for mine in self.name_places for theirs in other.name_places)
+            )
+        )
+
+    def union(self, other: _Guard) -> _Guard:
+        return _Guard(
+            _distinct(self.credit_codes, other.credit_codes),
+            _distinct(self.resident_ids, other.resident_ids),
+            _distinct(self.branch, other.branch),
+            _distinct(self.name_places, other.name_places),
+        )
+
+
+def _distinct(mine: tuple, theirs: tuple) -> tuple:
+    return mine if not theirs else tuple(dict.fromkeys((*mine, *theirs)))
