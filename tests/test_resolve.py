@@ -19,7 +19,15 @@ from transforms.resolve.clusters import (
     links_frame,
 )
 from transforms.resolve.evaluate import evaluate
-from transforms.resolve.match import _SAME_STREET, _counted_name_u, _plausible, deterministic_links, scratch_duckdb
+from transforms.resolve.match import (
+    _EXACTLY_COMPARED,
+    _SAME_STREET,
+    _counted_exact_u,
+    _counted_name_u,
+    _plausible,
+    deterministic_links,
+    scratch_duckdb,
+)
 from transforms.resolve.pii import hash_identifiers
 from transforms.standardize.names import romanize
 
@@ -230,6 +238,18 @@ def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -
     assert counted["Same name"] == 1 / pairs
     assert counted["Same name in pinyin, same place"] == 1 / pairs, "no pair: counted as one"
     assert "Jaro-Winkler >= 0.95" not in counted, "names that share no key are sampled"
+
+
+def test_u_of_fields_compared_on_agreement_alone_is_counted_over_every_pair_of_strangers() -> None:
+    strangers = pd.DataFrame({column: [None] * 5 for column in _EXACTLY_COMPARED}, dtype=object)
+    strangers["city"] = ["北京市", "北京市", "北京市", "上海市", None]  # 4 hold it: 6 pairs, 3 agree
+    strangers["phone"] = ["a", "b", "c", "d", "e"]  # 10 pairs, none agree: counted as one
+    strangers["email"] = ["x@example.com", None, None, None, None]  # one holds it: no pair to count on
+    with scratch_duckdb() as connection:
+        counted = _counted_exact_u(connection, strangers)
+    assert counted["city"] == 3 / 6
+    assert counted["phone"] == 1 / 10
+    assert counted["email"] is None and counted["district"] is None
 
 
 def test_clustering_in_bulk_equals_applying_every_link_in_turn() -> None:

@@ -97,7 +97,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.12.1"
+MODEL_RECIPE = "2026.12.2"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _REGISTERED_ALIKE = (
@@ -139,7 +139,8 @@ def train_model(records: pd.DataFrame) -> str:
     random pairs of all records would count a customer's own records as strangers who
     agree, and with names as distinct as company names that overstates u several-fold
     and understates what an exact name is worth. The rarest name levels' u is counted
-    over all pairs of those strangers instead (``_counted_name_u``).
+    over all pairs of those strangers instead (``_counted_name_u``), and so is the u of
+    every field compared on agreement alone (``_counted_exact_u``).
     """
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
@@ -148,9 +149,14 @@ def train_model(records: pd.DataFrame) -> str:
     with _quiet_splink():
         with scratch_duckdb() as connection:
             distinct = _one_record_per_key(frame)
-            strangers = Linker(DuckDBAPI(connection).register(distinct), _settings(), log_level=logging.ERROR)
+            sampled = _settings(exactly_compared=False)
+            strangers = Linker(DuckDBAPI(connection).register(distinct), sampled, log_level=logging.ERROR)
             strangers.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS)
-            with_u = _with_name_u(strangers.misc.save_model_to_json(), _counted_name_u(connection, distinct))
+            with_u = _with_counted_u(
+                strangers.misc.save_model_to_json(),
+                _counted_name_u(connection, distinct),
+                _counted_exact_u(connection, distinct),
+            )
         with splink_backend() as backend:
             linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
             linker.training.estimate_probability_two_random_records_match(
@@ -161,14 +167,46 @@ def train_model(records: pd.DataFrame) -> str:
             return json.dumps(_floored(linker.misc.save_model_to_json()), ensure_ascii=False, sort_keys=True)
 
 
-def _with_name_u(model: dict, counted: dict[str, float]) -> dict:
-    """The model with the name levels' sampled u replaced by the counted ones."""
-    for comparison in model["comparisons"]:
+def _with_counted_u(sampled: dict, name_u: dict[str, float], exact_u: dict[str, float | None]) -> dict:
+    """The sampled model, with the name levels' u replaced by the counted ones and the fields
+    compared on agreement alone added with their counted u."""
+    for comparison in sampled["comparisons"]:
         if comparison["output_column_name"] == "name_core":
             for level in comparison["comparison_levels"]:
-                if level.get("label_for_charts") in counted:
-                    level["u_probability"] = counted[level["label_for_charts"]]
-    return model
+                if level.get("label_for_charts") in name_u:
+                    level["u_probability"] = name_u[level["label_for_charts"]]
+    everything = _settings(exactly_compared=True).get_settings("duckdb").as_dict()["comparisons"]
+    for comparison in everything:
+        agreeing = exact_u.get(comparison["output_column_name"])
+        if agreeing is None:
+            continue
+        _, exact, other = comparison["comparison_levels"]
+        exact["u_probability"], other["u_probability"] = agreeing, 1 - agreeing
+    exactly = {comparison["output_column_name"]: comparison for comparison in everything}
+    sampled_by_name = {comparison["output_column_name"]: comparison for comparison in sampled["comparisons"]}
+    sampled["comparisons"] = [sampled_by_name.get(name, comparison) for name, comparison in exactly.items()]
+    return sampled
+
+
+def _counted_exact_u(connection: object, strangers: pd.DataFrame) -> dict[str, float | None]:
+    """u of each field compared on agreement alone: the share of pairs of strangers holding
+    it that agree, counted over every such pair (None where fewer than two hold it).
+
+    Exact, and cheaper than sampling: each is a count per value. A field no two strangers
+    agree on counts as agreed on once.
+    """
+    connection.register("_strangers", strangers[list(_EXACTLY_COMPARED)])  # type: ignore[attr-defined]
+    per_field = " UNION ALL ".join(
+        f"SELECT '{column}' AS field, sum(n * (n - 1) / 2) AS agreeing, sum(n) AS holding"
+        f" FROM (SELECT count(*) AS n FROM _strangers WHERE {column} IS NOT NULL GROUP BY {column})"
+        for column in _EXACTLY_COMPARED
+    )
+    counts = connection.execute(per_field).fetchall()  # type: ignore[attr-defined]
+    connection.unregister("_strangers")  # type: ignore[attr-defined]
+    return {
+        field: max(agreeing, 1) / (holding * (holding - 1) / 2) if holding and holding >= 2 else None
+        for field, agreeing, holding in counts
+    }
 
 
 _U_PAIRS = 10_000_000
@@ -372,9 +410,11 @@ _NAME_COLUMNS = (
 """What the name levels read of each record."""
 
 
-def _settings() -> object:
+def _settings(*, exactly_compared: bool) -> object:
     """The comparisons: the name with its place (levels from the same registered name to
-    nothing in common), the legal form, and one per other field.
+    nothing in common), the legal form, the street address, the date of birth and, unless
+    ``exactly_compared`` is false (their u is counted, not sampled), one per field compared
+    on agreement alone.
 
     Name and place are one comparison because they are not independent: a registry refuses
     a second 北京华信科技, so the same name in the same place all but proves one company,
@@ -426,7 +466,7 @@ def _settings() -> object:
         ],
         output_column_name="date_of_birth",
     )
-    others = [cl.ExactMatch(column) for column in _EXACTLY_COMPARED]
+    others = [cl.ExactMatch(column) for column in _EXACTLY_COMPARED] if exactly_compared else []
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[name, legal_form, address, birth, *others],
