@@ -181,7 +181,8 @@ def _with_counted_u(sampled: dict, name_u: dict[str, float], exact_u: dict[str, 
         if agreeing is None:
             continue
         _, exact, other = comparison["comparison_levels"]
-        exact["u_probability"], other["u_probability"] = agreeing, 1 - agreeing
+        # Where every pair agrees, disagreeing is unseen: left for _floored, as sampling leaves it.
+        exact["u_probability"], other["u_probability"] = agreeing, (1 - agreeing) or None
     exactly = {comparison["output_column_name"]: comparison for comparison in everything}
     sampled_by_name = {comparison["output_column_name"]: comparison for comparison in sampled["comparisons"]}
     sampled["comparisons"] = [sampled_by_name.get(name, comparison) for name, comparison in exactly.items()]
