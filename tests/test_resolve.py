@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from transforms.resolve.clusters import (
     RULE_PROBABILISTIC,
@@ -21,10 +21,11 @@ from transforms.resolve.clusters import (
 from transforms.resolve.evaluate import evaluate
 from transforms.resolve.match import (
     _EXACTLY_COMPARED,
+    _KNOWN_BEYOND_NAMES,
     _SAME_STREET,
     _counted_exact_u,
     _counted_name_u,
-    _plausible,
+    _places_agree,
     deterministic_links,
     scratch_duckdb,
 )
@@ -168,28 +169,36 @@ def test_evaluation_counts_golden_customers_holding_a_branch_and_its_parent() ->
 
 
 def test_a_name_alone_links_businesses_but_two_people_need_something_else_in_common() -> None:
-    columns = ("name_place", "legal_form", "phone", "email", "resident_id", "id_document", "date_of_birth")
-    born = dt.date(1956, 4, 9)
+    fields = ("name_place", "legal_form", "phone", "email", "resident_id", "id_document", "date_of_birth",
+              "address_detail", "city")  # fmt: skip
     left = pd.DataFrame(
         [
-            ("北京市", "limited_company", None, None, None, None, None),  # 北京华信科技有限公司
-            ("北京市", None, None, None, None, None, None),  # 北京市丰台区戴浩颖便利店: a shop, no legal form
-            (None, None, None, None, None, None, None),  # 吴华英
-            (None, None, "+8613800138000", None, None, None, None),  # 吴华英, with her phone
-            (None, None, None, None, None, "E12345678", None),  # with her passport
-            (None, None, None, None, None, None, born),  # born the same day
-            (None, None, None, None, None, None, born),  # born another day
-            (None, None, None, None, None, None, None),  # at the same street address
+            ("北京市", "limited_company", None, None, None, None, None, None, None),  # 北京华信科技有限公司
+            ("北京市", None, None, None, None, None, None, None, None),  # 北京市丰台区戴浩颖便利店: a shop
+            (None, None, None, None, None, None, None, None, None),  # 吴华英
+            (None, None, "+8613800138000", None, None, None, None, None, None),  # 吴华英, with her phone
+            (None, None, None, None, None, "E12345678", None, None, None),  # with her passport
+            (None, None, None, None, None, None, "19560409", None, None),  # born the same day
+            (None, None, None, None, None, None, "19560409", None, None),  # born another day
+            (None, None, None, None, None, None, None, "中山路18号", "南京市"),  # at the same street address
         ],
-        columns=columns,
+        columns=fields,
         dtype=object,
     )
     right = left.copy()
-    right.loc[3, "phone"] = "+8613800138000"
-    right.loc[4, "id_document"] = "E12345678"
-    right.loc[6, "date_of_birth"] = dt.date(1956, 4, 10)
-    same_street = np.array([False] * 7 + [True])
-    assert _plausible(left, right, same_street).tolist() == [True, True, False, True, True, True, False, True]
+    right.loc[6, "date_of_birth"] = "19560410"
+    right.loc[7, "address_detail"] = "中山路18號"
+    pairs = pd.concat([left.add_suffix("_l"), right.add_suffix("_r")], axis=1)
+    with scratch_duckdb() as connection:
+        connection.register("pairs", pairs)
+        known = [row[0] for row in connection.execute(f"SELECT {_KNOWN_BEYOND_NAMES} FROM pairs").fetchall()]
+    assert known == [True, True, False, True, True, True, False, True]
+
+
+def test_names_registered_in_places_that_cannot_be_one_do_not_agree() -> None:
+    left = pa.chunked_array([["北京市", "广东省", "北京市", None, "上海市", "北京市"]])
+    right = pa.chunked_array([["上海市", "深圳市", "北京市", "上海市", None, "上海市"]])
+    assert _places_agree(left, right).to_pylist() == [False, True, True, True, True, False]
 
 
 def test_people_at_the_same_street_address_are_those_in_one_city_give_or_take_a_slip() -> None:
