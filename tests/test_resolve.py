@@ -273,7 +273,7 @@ def test_clustering_in_bulk_equals_applying_every_link_in_turn() -> None:
             "record": [f"r{index:05d}" for index in range(count)],
             "uscc": rng.choice(codes, count),
             "resident_id": rng.choice(np.array(["110101199003074477", None, None, None, None], dtype=object), count),
-            "is_branch": rng.random(count) < 0.05,
+            "is_branch": rng.choice(np.array([True, False, None], dtype=object), count, p=[0.05, 0.5, 0.45]),
             "name_place": rng.choice(places, count),
         }
     )

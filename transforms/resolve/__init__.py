@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
 from c360.settings import ResolveMode
-from transforms.resolve.clusters import RULE_STEWARD, Link, cluster, links_frame
+from transforms.resolve.clusters import GUARDED_COLUMNS, RULE_STEWARD, Link, cluster, links_frame
 from transforms.resolve.match import deterministic_links, score_pairs
 from transforms.resolve.model import Model, model_in_force
 from transforms.resolve.pairs import changes_since_last_run, fingerprints, store_changes, stored_links
@@ -128,6 +128,7 @@ def _match(
     decisions = load_decisions(conn)
     steward = links_frame(Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link)
     scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
+    records = records[[*_KEYS, *GUARDED_COLUMNS]]  # what clustering and the assignments still read
     threshold = matching.probabilistic.match_probability
     links = pd.concat(
         [steward, deterministic_links(records), stored_links(warehouse, conn, threshold)], ignore_index=True
@@ -181,6 +182,8 @@ SELECT source_system, source_entity, source_id, name_core, name_romanized, name_
 FROM staging.party
 """
 
+_KEYS = ("source_system", "source_entity", "source_id")
+"""A staged record's key."""
 _TEXT_COLUMNS = (
     "source_system", "source_entity", "source_id", "name_core", "name_romanized", "name_lead", "legal_form",
     "name_place", "city", "district", "address_detail", "phone", "email", "legal_representative", "industry_section",
@@ -210,10 +213,7 @@ def _load_assignments(warehouse: Warehouse, conn: Connection, records: pd.DataFr
         "_resolve_assignment",
         pa.table(
             {
-                **{
-                    column: pa.array(records[column], pa.string())
-                    for column in ("source_system", "source_entity", "source_id")
-                },
+                **{column: pa.array(records[column], pa.string()) for column in _KEYS},
                 "cluster_key": pa.array(assignments["cluster"], pa.string()),
                 "match_rule": pa.array(assignments["rule"], pa.string()),
                 "match_weight": pa.array(assignments["weight"], pa.float64(), from_pandas=True),

@@ -92,7 +92,7 @@ def _clustered(
     )
     component = _components(count, applied)
     contradicted = _contradicted(records, component, names, cannot_link)
-    cluster_of = _smallest_member(names, component)
+    cluster_at = _smallest_member(names, component)
     rule, weight = applied.strongest_per_record(count)
     slow = contradicted[component] if in_bulk else np.ones(count, dtype=bool)
     if slow.any():
@@ -100,13 +100,13 @@ def _clustered(
         guarded = _GuardedUnion(records[slow], names, np.flatnonzero(slow), cannot_link)
         for at in _strongest_first(applied, within, names):
             guarded.apply(int(applied.left[at]), int(applied.right[at]), int(applied.rule[at]), applied.weight[at])
-        cluster_of, rule, weight = guarded.result(cluster_of, rule, weight)
+        cluster_at, rule, weight = guarded.result(cluster_at, rule, weight)
     rules = np.array([*_RULE_ORDER, RULE_SINGLE, RULE_SPLIT], dtype=object)
     rule = np.where(alone, len(_RULE_ORDER) + 1, rule)
     return pd.DataFrame(
         {
-            "record": records["record"].to_numpy(),
-            "cluster": cluster_of,
+            "record": records["record"],
+            "cluster": pd.Series(pc.take(names, cluster_at), index=records.index, dtype=pd.ArrowDtype(pa.string())),
             "rule": rules[rule],
             "weight": np.where(rule == _RULE_ORDER[RULE_PROBABILISTIC], weight, np.nan),
         },
@@ -161,16 +161,18 @@ def _contradicted(
 ) -> np.ndarray:
     """Per component, whether it holds what a guard could refuse: two credit codes, two ID
     numbers, a branch and a non-branch, two places in names, or both records of a cannot-link."""
-    held = pd.DataFrame(
+    guarded = ("uscc", "resident_id", "is_branch", "name_place")
+    held = pa.table(
         {
             "component": component,
-            "uscc": records["uscc"].to_numpy(dtype=object, na_value=None),
-            "resident_id": records["resident_id"].to_numpy(dtype=object, na_value=None),
-            "is_branch": records["is_branch"].fillna(False).to_numpy(dtype=bool),
-            "name_place": records["name_place"].to_numpy(dtype=object, na_value=None),
+            **{column: pa.array(records[column], from_pandas=True) for column in guarded},
+            "is_branch": pa.array(records["is_branch"].fillna(False), pa.bool_()),  # as the guard reads it
         }
     )
-    contradicted = (held.groupby("component").nunique() > 1).any(axis=1).to_numpy().copy()
+    distinct = held.group_by("component").aggregate([(column, "count_distinct") for column in guarded])
+    counted = np.column_stack([distinct[f"{column}_count_distinct"].to_numpy() for column in guarded])
+    contradicted = np.zeros(int(component.max(initial=-1)) + 1, dtype=bool)
+    contradicted[distinct["component"].to_numpy()] = (counted > 1).any(axis=1)
     if cannot_link:
         one = _positions(names, pa.array([left for left, _ in cannot_link], pa.string()))
         other = _positions(names, pa.array([right for _, right in cannot_link], pa.string()))
@@ -181,14 +183,14 @@ def _contradicted(
 
 
 def _smallest_member(names: pa.Array, component: np.ndarray) -> np.ndarray:
-    """Each record's cluster key where every link is accepted: the smallest record of its component."""
-    smallest = (
-        pa.table({"component": component, "record": names})
-        .group_by("component")
-        .aggregate([("record", "min")])
-        .sort_by("component")
-    )
-    return smallest.column("record_min").to_numpy(zero_copy_only=False)[component]
+    """Each record's cluster key where every link is accepted: where the smallest record of
+    its component stands (kept as positions, not as a million texts)."""
+    rank = pc.rank(names, sort_keys="ascending", tiebreaker="first").to_numpy() - 1
+    at_rank = np.empty_like(rank)
+    at_rank[rank] = np.arange(len(rank))
+    smallest = np.full(int(component.max(initial=-1)) + 1, len(rank))
+    np.minimum.at(smallest, component, rank)
+    return at_rank[smallest[component]]
 
 
 def _strongest_first(links: _Links, within: np.ndarray, names: pa.Array) -> np.ndarray:
@@ -265,14 +267,14 @@ class _GuardedUnion:
         )
 
     def result(
-        self, cluster_of: np.ndarray, rule: np.ndarray, weight: np.ndarray
+        self, cluster_at: np.ndarray, rule: np.ndarray, weight: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The bulk result with these records' clusters, rules and weights put in."""
-        cluster_of, rule, weight = cluster_of.copy(), rule.copy(), weight.copy()
+        """The bulk result with these records' clusters (their roots' positions), rules and weights put in."""
+        cluster_at, rule, weight = cluster_at.copy(), rule.copy(), weight.copy()
         for position in self.parent:
-            cluster_of[position] = self.names[self.root(position)]
+            cluster_at[position] = self.root(position)
             rule[position], weight[position] = self.placed.get(position, (_SINGLE, np.nan))
-        return cluster_of, rule, weight
+        return cluster_at, rule, weight
 
 
 _NONE: tuple[str, ...] = ()
