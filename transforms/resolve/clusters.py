@@ -102,7 +102,7 @@ def _clustered(
             guarded.apply(int(applied.left[at]), int(applied.right[at]), int(applied.rule[at]), applied.weight[at])
         cluster_at, rule, weight = guarded.result(cluster_at, rule, weight)
     rules = np.array([*_RULE_ORDER, RULE_SINGLE, RULE_SPLIT], dtype=object)
-    rule = np.where(alone, len(_RULE_ORDER) + 1, rule)
+    rule = np.where(alone, _SPLIT, rule)
     return pd.DataFrame(
         {
             "record": records["record"],
@@ -114,8 +114,8 @@ def _clustered(
     )
 
 
-_SINGLE = len(_RULE_ORDER)
-"""Position of ``single_record`` among the rules' codes."""
+_SINGLE, _SPLIT = len(_RULE_ORDER), len(_RULE_ORDER) + 1
+"""Positions of ``single_record`` and ``steward_split`` among the rules' codes."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def _contradicted(
     held = pa.table(
         {
             "component": component,
-            **{column: pa.array(records[column], from_pandas=True) for column in guarded},
+            **{column: pa.array(records[column], from_pandas=True) for column in guarded if column != "is_branch"},
             "is_branch": pa.array(records["is_branch"].fillna(False), pa.bool_()),  # as the guard reads it
         }
     )
