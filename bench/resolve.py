@@ -127,7 +127,11 @@ def _standardized_bank(folder: Path, customers: int) -> Path:
 
 
 def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | None]:
-    truth = read_truth(truth_path)
+    """One resolver's run (and for ours, a second after 1 % of phones changed), then its score.
+
+    The truth is read, and the first run's assignments are kept in the warehouse copy, not in
+    Python, until both runs are over: the peak is the resolver's, not the benchmark's.
+    """
     warehouse = connect(url)
     incremental_seconds = None
     try:
@@ -138,11 +142,11 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
             matching = load_config(Settings().config_dir).matching
             resolve_customers(warehouse, matching)
             seconds = time.perf_counter() - started
-            assigned = [
-                tuple(row)
-                for row in warehouse.fetch_all("SELECT source_system, source_id, customer_id FROM core.customer_xref")
-            ]
             with warehouse.transaction() as conn:
+                conn.exec_driver_sql(
+                    "CREATE TABLE main.bench_first_run AS SELECT source_system, source_id, customer_id"
+                    " FROM core.customer_xref"
+                )
                 conn.exec_driver_sql(
                     "UPDATE staging.party SET phone = '+8610' || CAST(10000000 + hash(source_id) % 90000000 AS VARCHAR)"
                     " WHERE hash(source_id) % 100 = 0"  # one record in a hundred gets a new phone
@@ -150,12 +154,13 @@ def _resolve(resolver: str, url: str, truth_path: Path) -> dict[str, float | Non
             started = time.perf_counter()
             resolve_customers(warehouse, matching)
             incremental_seconds = time.perf_counter() - started
+            assigned = [tuple(row) for row in warehouse.fetch_all("SELECT * FROM main.bench_first_run")]
         else:
             assigned = _plain_splink(warehouse)
             seconds = time.perf_counter() - started
     finally:
         warehouse.dispose()
-    result = evaluate(assigned, truth, read_branches(truth_path.parent / "groups.csv"))
+    result = evaluate(assigned, read_truth(truth_path), read_branches(truth_path.parent / "groups.csv"))
     return {
         "records": result.records,
         "precision": result.precision,
