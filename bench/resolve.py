@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import c360_comparisons, count_comparisons, error_line, peak_kib, serving_sample_bank
+from support import c360_comparisons, count_comparisons, error_line, peak_kib, query_frame, serving_sample_bank
 
 from c360.config import load_config
 from c360.pipeline import run_stage
@@ -181,12 +181,7 @@ def _comparisons(url: str, resolver: str) -> int:
         return c360_comparisons(url)
     from splink import DuckDBAPI
 
-    warehouse = connect(url)
-    try:
-        with warehouse.transaction() as conn:
-            records = warehouse.fetch_frame(conn, _PLAIN_RECORDS)
-    finally:
-        warehouse.dispose()
+    records = query_frame(url, _PLAIN_RECORDS)
     table = DuckDBAPI().register(records.drop(columns=["source_system", "source_id"]))
     return count_comparisons(table, _plain_blocking())
 

@@ -8,11 +8,15 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from c360.settings import Settings
 from silos.serve import sample_bank_settings, serving_crm
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -64,18 +68,24 @@ def count_comparisons(tables: object, rules: list[object], link_type: str = "ded
     return int(counts[-1]["cumulative_comparison_count"])
 
 
-def c360_comparisons(url: str) -> int:
-    """How many pairs our resolver's blocking rules make on the staged records of the warehouse at ``url``."""
-    from splink import DuckDBAPI
-
-    from transforms.resolve import _RECORDS, match
+def query_frame(url: str, sql: str) -> pd.DataFrame:
+    """One query's result from the warehouse at ``url``, connected for it alone."""
     from warehouse import connect
 
     warehouse = connect(url)
     try:
         with warehouse.transaction() as conn:
-            records = warehouse.fetch_frame(conn, _RECORDS)
+            return warehouse.fetch_frame(conn, sql)
     finally:
         warehouse.dispose()
+
+
+def c360_comparisons(url: str) -> int:
+    """How many pairs our resolver's blocking rules make on the staged records of the warehouse at ``url``."""
+    from splink import DuckDBAPI
+
+    from transforms.resolve import _RECORDS, match
+
+    records = query_frame(url, _RECORDS)
     records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
     return count_comparisons(DuckDBAPI().register(match._splink_frame(records)), list(match._BLOCKING))

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from transforms.resolve.clusters import RULE_PROBABILISTIC
-from transforms.resolve.match import STAGED_COLUMNS
+from transforms.resolve.match import STAGED_COLUMNS, scratch_duckdb
 from warehouse import Warehouse
 
 FINGERPRINTED = (*STAGED_COLUMNS, "is_branch")
@@ -41,8 +41,6 @@ def fingerprints(records: pd.DataFrame) -> pd.Series:
     MD5 of the fields as a JSON array (a null is not an empty text), computed by DuckDB: in
     Python, a JSON text per record took tens of seconds at a million customers.
     """
-    from transforms.resolve.match import scratch_duckdb
-
     fields = ", ".join(f"CAST({column} AS VARCHAR)" for column in FINGERPRINTED)
     matched = pa.Table.from_pandas(records[list(FINGERPRINTED)], preserve_index=False)
     with scratch_duckdb() as duck:

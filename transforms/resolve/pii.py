@@ -15,6 +15,8 @@ import secrets
 import pandas as pd
 import pyarrow as pa
 
+from transforms.resolve.match import scratch_duckdb
+
 HASHED_COLUMNS = ("resident_id", "phone", "id_document")
 
 
@@ -24,8 +26,6 @@ def hash_identifiers(records: pd.DataFrame, key: bytes | None = None) -> pd.Data
     HMAC (RFC 2104) is computed by DuckDB's SHA-256, a column at a time: in Python, one
     call per value cost ten seconds at a million customers.
     """
-    from transforms.resolve.match import scratch_duckdb
-
     key = key if key is not None else secrets.token_bytes(32)
     block = (key if len(key) <= _SHA256_BLOCK else hashlib.sha256(key).digest()).ljust(_SHA256_BLOCK, b"\0")
     inner, outer = bytes(byte ^ 0x36 for byte in block), bytes(byte ^ 0x5C for byte in block)
