@@ -20,12 +20,14 @@ from transforms.resolve.clusters import (
 )
 from transforms.resolve.evaluate import evaluate
 from transforms.resolve.match import (
-    _EXACTLY_COMPARED,
+    _EXACT_LEVEL_COUNTED,
     _KNOWN_BEYOND_NAMES,
     _SAME_STREET,
     _counted_exact_u,
     _counted_name_u,
     _places_agree,
+    _settings,
+    _with_counted_u,
     deterministic_links,
     scratch_duckdb,
 )
@@ -249,16 +251,42 @@ def test_u_of_the_rarest_name_levels_is_counted_over_every_pair_of_strangers() -
     assert "Jaro-Winkler >= 0.95" not in counted, "names that share no key are sampled"
 
 
-def test_u_of_fields_compared_on_agreement_alone_is_counted_over_every_pair_of_strangers() -> None:
-    strangers = pd.DataFrame({column: [None] * 5 for column in _EXACTLY_COMPARED}, dtype=object)
+def test_u_of_exact_agreement_is_counted_over_every_pair_of_strangers() -> None:
+    strangers = pd.DataFrame({column: [None] * 5 for column in _EXACT_LEVEL_COUNTED}, dtype=object)
     strangers["city"] = ["北京市", "北京市", "北京市", "上海市", None]  # 4 hold it: 6 pairs, 3 agree
     strangers["phone"] = ["a", "b", "c", "d", "e"]  # 10 pairs, none agree: counted as one
     strangers["email"] = ["x@example.com", None, None, None, None]  # one holds it: no pair to count on
+    strangers["address_detail"] = ["中山路1号", "中山路1号", "中山路2号", None, None]  # 3 pairs, 1 agrees
     with scratch_duckdb() as connection:
         counted = _counted_exact_u(connection, strangers)
     assert counted["city"] == 3 / 6
+    assert counted["address_detail"] == 1 / 3, "compared on more than agreement: its exact level is counted"
     assert counted["phone"] == 1 / 10
     assert counted["email"] is None and counted["district"] is None
+
+
+def test_counted_u_replaces_the_sampled_u_of_exact_levels_only() -> None:
+    sampled = _settings(exactly_compared=False).get_settings("duckdb").as_dict()
+    for comparison in sampled["comparisons"]:
+        for level in comparison["comparison_levels"][1:]:
+            level["u_probability"] = 0.25  # as sampling left it
+    counted = {"address_detail": 1e-6, "phone": 1e-7, "email": None}
+    model = _with_counted_u(sampled, {"Same name": 1e-8}, counted)
+    levels = {
+        comparison["output_column_name"]: {
+            level["label_for_charts"]: level.get("u_probability") for level in comparison["comparison_levels"]
+        }
+        for comparison in model["comparisons"]
+    }
+    assert levels["address_detail"]["Exact match on address_detail"] == 1e-6
+    assert levels["address_detail"]["Jaro-Winkler distance of address_detail >= 0.9"] == 0.25, (
+        "near agreement stays sampled"
+    )
+    assert levels["name_core"]["Same name"] == 1e-8
+    assert levels["name_core"]["Jaro-Winkler >= 0.95"] == 0.25
+    assert levels["phone"]["Exact match on phone"] == 1e-7
+    assert levels["phone"]["All other comparisons"] == 1 - 1e-7
+    assert levels["email"]["Exact match on email"] is None, "no pair to count on: left for the floor"
 
 
 def test_clustering_in_bulk_equals_applying_every_link_in_turn() -> None:

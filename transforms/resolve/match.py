@@ -106,7 +106,7 @@ PAIR_SCHEMA = pa.schema(
 """Scored pairs as ``score_pairs`` yields them and ``core.match_pair`` keeps them; explanation is JSON."""
 
 
-MODEL_RECIPE = "2026.12.3"
+MODEL_RECIPE = "2026.12.4"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _REGISTERED_ALIKE = (
@@ -148,12 +148,12 @@ def train_model(records: pd.DataFrame) -> str:
     The prior comes from the deterministic keys (pairs sharing a credit code or ID number,
     taken as 80% of the matches they could find); m by EM on pairs sharing a trade name
     and on pairs sharing a phone. u, how often two *different* customers agree, comes from
-    ten million random pairs of records holding different credit codes or ID numbers:
+    two million random pairs of records holding different credit codes or ID numbers:
     random pairs of all records would count a customer's own records as strangers who
     agree, and with names as distinct as company names that overstates u several-fold
     and understates what an exact name is worth. The rarest name levels' u is counted
     over all pairs of those strangers instead (``_counted_name_u``), and so is the u of
-    every field compared on agreement alone (``_counted_exact_u``).
+    every exact agreement (``_counted_exact_u``).
     """
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
@@ -181,39 +181,40 @@ def train_model(records: pd.DataFrame) -> str:
 
 
 def _with_counted_u(sampled: dict, name_u: dict[str, float], exact_u: dict[str, float | None]) -> dict:
-    """The sampled model, with the name levels' u replaced by the counted ones and the fields
-    compared on agreement alone added with their counted u."""
-    for comparison in sampled["comparisons"]:
-        if comparison["output_column_name"] == "name_core":
-            for level in comparison["comparison_levels"]:
-                if level.get("label_for_charts") in name_u:
-                    level["u_probability"] = name_u[level["label_for_charts"]]
+    """The sampled model, with the u of the name levels and of every exact-agreement level
+    replaced by the counted ones, and the fields compared on agreement alone added."""
     everything = _settings(exactly_compared=True).get_settings("duckdb").as_dict()["comparisons"]
-    for comparison in everything:
-        agreeing = exact_u.get(comparison["output_column_name"])
-        if agreeing is None:
-            continue
-        _, exact, other = comparison["comparison_levels"]
-        # Where every pair agrees, disagreeing is unseen: left for _floored, as sampling leaves it.
-        exact["u_probability"], other["u_probability"] = agreeing, (1 - agreeing) or None
-    exactly = {comparison["output_column_name"]: comparison for comparison in everything}
     sampled_by_name = {comparison["output_column_name"]: comparison for comparison in sampled["comparisons"]}
-    sampled["comparisons"] = [sampled_by_name.get(name, comparison) for name, comparison in exactly.items()]
+    comparisons = [sampled_by_name.get(comparison["output_column_name"], comparison) for comparison in everything]
+    for comparison in comparisons:
+        field = comparison["output_column_name"]
+        agreeing = exact_u.get(field)
+        for level in comparison["comparison_levels"]:
+            if field == "name_core" and level.get("label_for_charts") in name_u:
+                level["u_probability"] = name_u[level["label_for_charts"]]
+            elif agreeing is not None and level["sql_condition"] == f'"{field}_l" = "{field}_r"':
+                level["u_probability"] = agreeing
+        if field not in sampled_by_name and agreeing is not None:
+            # Agreement alone: the rest disagree. Where every pair agrees, disagreeing is
+            # unseen: left for _floored, as sampling leaves it.
+            comparison["comparison_levels"][-1]["u_probability"] = (1 - agreeing) or None
+    sampled["comparisons"] = comparisons
     return sampled
 
 
 def _counted_exact_u(connection: object, strangers: pd.DataFrame) -> dict[str, float | None]:
-    """u of each field compared on agreement alone: the share of pairs of strangers holding
-    it that agree, counted over every such pair (None where fewer than two hold it).
+    """u of each field's exact agreement (``_EXACT_LEVEL_COUNTED``): the share of pairs of
+    strangers holding it that agree, counted over every such pair (None where fewer than
+    two hold it).
 
     Exact, and cheaper than sampling: each is a count per value. A field no two strangers
     agree on counts as agreed on once.
     """
-    connection.register("_strangers", strangers[list(_EXACTLY_COMPARED)])  # type: ignore[attr-defined]
+    connection.register("_strangers", strangers[list(_EXACT_LEVEL_COUNTED)])  # type: ignore[attr-defined]
     per_field = " UNION ALL ".join(
         f"SELECT '{column}' AS field, sum(n * (n - 1) / 2) AS agreeing, sum(n) AS holding"
         f" FROM (SELECT count(*) AS n FROM _strangers WHERE {column} IS NOT NULL GROUP BY {column})"
-        for column in _EXACTLY_COMPARED
+        for column in _EXACT_LEVEL_COUNTED
     )
     counts = connection.execute(per_field).fetchall()  # type: ignore[attr-defined]
     connection.unregister("_strangers")  # type: ignore[attr-defined]
@@ -223,8 +224,14 @@ def _counted_exact_u(connection: object, strangers: pd.DataFrame) -> dict[str, f
     }
 
 
-_U_PAIRS = 10_000_000
-"""Random pairs of strangers u is counted on."""
+_EXACT_LEVEL_COUNTED = (*_EXACTLY_COMPARED, "legal_form", "address_detail", "date_of_birth")
+"""Fields whose u of agreeing exactly is counted: among strangers the same street address or
+birth date is as rare as the sample can hardly measure, and it is what a match shows."""
+_U_PAIRS = 2_000_000
+"""Random pairs of strangers the remaining u are sampled on: levels of near agreement (a name
+or an address a few letters apart, a birth date a digit off), common enough among strangers
+for two million pairs to measure (at a hundred thousand customers, ten million gave the
+same clusters in twice the time)."""
 _M_FLOOR = 1e-9
 _U_FLOOR = 1 / _U_PAIRS
 """Where training saw a level never (m or u of 0, or no u at all): very unlikely, not
@@ -500,7 +507,7 @@ def _settings(*, exactly_compared: bool) -> object:
 def _counted_name_u(connection: object, strangers: pd.DataFrame) -> dict[str, float]:
     """u of the name levels whose names share a key, counted over every pair of strangers.
 
-    These levels are too rare among strangers for ten million random pairs to measure (the
+    These levels are too rare among strangers for a sample of random pairs to measure (the
     same registered name in the same place, as good as never), and their rarity is exactly
     what sets a match apart once the bank holds a million records. Each pair sharing a key
     is classed by the level it meets first, as Splink classes it; a level no pair meets
