@@ -157,29 +157,43 @@ WHERE NOT EXISTS (
 );
 
 -- The golden record: each attribute's survivor; the record the name came from is named.
+-- Attributes and members are aggregated apart, then joined one to one: at a million
+-- customers, one aggregation of both (a distinct, ordered list per group) outgrew the
+-- memory cap, where these spill.
 CREATE TEMPORARY TABLE _resolve_customer AS
-SELECT
-    members.customer_id,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.value END) AS name,
-    MAX(CASE WHEN a.attribute = 'uscc' THEN a.value END) AS uscc,
-    MAX(CASE WHEN a.attribute = 'phone' THEN a.value END) AS phone,
-    MAX(CASE WHEN a.attribute = 'email' THEN a.value END) AS email,
-    MAX(CASE WHEN a.attribute = 'address' THEN a.value END) AS address,
-    MAX(CASE WHEN a.attribute = 'legal_representative' THEN a.value END) AS legal_representative,
-    MAX(CASE WHEN a.attribute = 'industry_code' THEN a.value END) AS industry_code,
-    members.record_count,
-    members.source_systems,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_system END) AS survivor_source_system,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_entity END) AS survivor_source_entity,
-    MAX(CASE WHEN a.attribute = 'name' THEN a.source_id END) AS survivor_source_id
-FROM (
-    SELECT customer_id, COUNT(*) AS record_count,
-        STRING_AGG(DISTINCT source_system, ',' ORDER BY source_system) AS source_systems
-    FROM core.customer_xref
+WITH golden AS (
+    SELECT
+        customer_id,
+        MAX(CASE WHEN attribute = 'name' THEN value END) AS name,
+        MAX(CASE WHEN attribute = 'uscc' THEN value END) AS uscc,
+        MAX(CASE WHEN attribute = 'phone' THEN value END) AS phone,
+        MAX(CASE WHEN attribute = 'email' THEN value END) AS email,
+        MAX(CASE WHEN attribute = 'address' THEN value END) AS address,
+        MAX(CASE WHEN attribute = 'legal_representative' THEN value END) AS legal_representative,
+        MAX(CASE WHEN attribute = 'industry_code' THEN value END) AS industry_code,
+        MAX(CASE WHEN attribute = 'name' THEN source_system END) AS survivor_source_system,
+        MAX(CASE WHEN attribute = 'name' THEN source_entity END) AS survivor_source_entity,
+        MAX(CASE WHEN attribute = 'name' THEN source_id END) AS survivor_source_id
+    FROM core.customer_attribute_source
     GROUP BY customer_id
-) AS members
-JOIN core.customer_attribute_source AS a ON a.customer_id = members.customer_id
-GROUP BY members.customer_id, members.record_count, members.source_systems;
+),
+systems AS (
+    SELECT customer_id, source_system, COUNT(*) AS records
+    FROM core.customer_xref
+    GROUP BY customer_id, source_system
+),
+members AS (
+    SELECT customer_id, CAST(SUM(records) AS INTEGER) AS record_count,
+        STRING_AGG(source_system, ',' ORDER BY source_system) AS source_systems
+    FROM systems
+    GROUP BY customer_id
+)
+SELECT
+    golden.customer_id, golden.name, golden.uscc, golden.phone, golden.email, golden.address,
+    golden.legal_representative, golden.industry_code, members.record_count, members.source_systems,
+    golden.survivor_source_system, golden.survivor_source_entity, golden.survivor_source_id
+FROM golden
+JOIN members ON members.customer_id = golden.customer_id;
 
 DELETE FROM core.customer
 WHERE NOT EXISTS (
