@@ -46,6 +46,25 @@ def _outcome(settings: Settings) -> dict[str, object]:
         }
 
 
+_KEYS = {
+    "core.customer_xref": "source_system, source_entity, source_id",
+    "core.customer_attribute_source": "customer_id, attribute",
+    "core.match_record": "record",
+    "core.match_pair": "left_record, right_record",
+}
+"""What each table resolution rewrites holds one row of (DuckDB does not enforce it with a key)."""
+
+
+def _repeated_keys(settings: Settings) -> dict[str, int]:
+    with open_warehouse(settings) as warehouse:
+        return {
+            table: warehouse.fetch_all(
+                f"SELECT COUNT(*) FROM (SELECT {key} FROM {table} GROUP BY {key} HAVING COUNT(*) > 1) AS repeated"
+            )[0][0]
+            for table, key in _KEYS.items()
+        }
+
+
 def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Settings) -> None:
     run_pipeline(settings)
     with open_warehouse(settings) as warehouse:
@@ -95,11 +114,13 @@ def test_a_run_after_changes_scores_only_them_and_equals_a_full_run(settings: Se
     assert removed not in customer_of
     assert customer_of[f"{system}/{entity}/{source_id}-NEW"] == copied_customer, "joins the customer it belongs to"
     assert all(customer_of[moved] != customer_of[partner] for partner in former_partners), "nothing links it now"
+    assert _repeated_keys(settings) == dict.fromkeys(_KEYS, 0)
 
     full = _resolve(settings, "full")
 
     assert full.records_scored == full.records
     assert _outcome(settings) == after_incremental
+    assert _repeated_keys(settings) == dict.fromkeys(_KEYS, 0)
     assert (full.ids_issued, full.ids_retired) == (0, 0)
     with open_warehouse(settings) as warehouse:
         [(rewritten, total)] = warehouse.fetch_all(

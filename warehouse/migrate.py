@@ -3,6 +3,9 @@
 Migrations are ``migrations/NNNN_name.sql`` files, applied in order, each recorded in
 ``meta.schema_migration`` with a checksum. An applied migration is never edited: a
 changed checksum stops start-up, because the warehouse no longer matches the code.
+
+A migration named ``NNNN_name.duckdb.sql`` (or ``.postgresql.sql``) applies to that
+warehouse alone, for what one engine needs and the other must not have.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.engine import Connection
 from warehouse.errors import WarehouseError
 from warehouse.sqlfiles import split_statements
 
-_MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(duckdb|postgresql))?\.sql$")
 
 
 @dataclass(frozen=True)
@@ -26,19 +29,21 @@ class Migration:
     version: int
     name: str
     script: str
+    dialect: str | None = None
+    """The only warehouse (SQLAlchemy dialect name) it applies to; None for every one."""
 
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
 
 
-def available_migrations() -> list[Migration]:
-    """Every migration shipped with this version of the code, oldest first."""
+def available_migrations(dialect: str) -> list[Migration]:
+    """Every migration shipped with this version of the code for a ``dialect`` warehouse, oldest first."""
     migrations = []
     for entry in resources.files("warehouse.migrations").iterdir():
         match = _MIGRATION_FILE.match(entry.name)
-        if match:
-            migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+        if match and match[3] in (None, dialect):
+            migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8"), match[3]))
     return sorted(migrations, key=lambda migration: migration.version)
 
 
@@ -52,7 +57,7 @@ def apply_migrations(conn: Connection) -> list[int]:
     )
     applied = dict(conn.execute(sa.text("SELECT version, checksum FROM meta.schema_migration")).all())
     newly_applied = []
-    for migration in available_migrations():
+    for migration in available_migrations(conn.dialect.name):
         if migration.version in applied:
             if applied[migration.version] != migration.checksum:
                 raise WarehouseError(
