@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,8 +15,6 @@ from sqlalchemy.engine import Connection
 
 from warehouse.arrow_query import BATCH
 from warehouse.base import Warehouse, unseen_rows
-
-_load_names = itertools.count()
 
 MEMORY_LIMIT = "C360_DUCKDB_MEMORY_LIMIT"
 """Environment variable capping DuckDB's memory (``4GB``); unset, DuckDB takes 80 % of RAM."""
@@ -69,21 +65,17 @@ class DuckDBWarehouse(Warehouse):
 
     @staticmethod
     def _insert_from(conn: Connection, table: str, data: pa.Table, select: str, *, columns: str) -> int:
-        """INSERT INTO ``table`` ``columns`` ``select``, with ``data`` registered as ``batch``
-        for the statement alone (other names would clash with the warehouse's own)."""
+        """INSERT INTO ``table`` ``columns`` ``select``, with ``data`` as ``batch``.
+
+        DuckDB finds ``data`` as the local Arrow relation of that name (a replacement scan),
+        not as a registered view: a view stays in the catalog, holding its Arrow data, until
+        the transaction ends, so a resolve run that stored a million scored pairs held
+        1.4 GB of them to its end.
+        """
         duck = conn.connection.driver_connection
-        view = f"_c360_load_{next(_load_names)}"
-        duck.register(view, data)
-        statement = f"WITH {BATCH} AS (SELECT * FROM {view}) INSERT INTO {table} {columns} {select}"
-        try:
-            [(inserted,)] = duck.execute(statement).fetchall()
-        except duckdb.Error:
-            # The transaction is aborted now and refuses even the unregister; the
-            # original error is the one worth raising.
-            with contextlib.suppress(duckdb.Error):
-                duck.unregister(view)
-            raise
-        duck.unregister(view)
+        _c360_arrow_batch = duck.from_arrow(data)  # read by its name in the statement
+        statement = f"WITH {BATCH} AS (SELECT * FROM _c360_arrow_batch) INSERT INTO {table} {columns} {select}"
+        [(inserted,)] = duck.execute(statement).fetchall()
         return inserted
 
 
