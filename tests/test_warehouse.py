@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
 from warehouse import Warehouse, WarehouseError, connect, migrate
 from warehouse.base import execute_script
+from warehouse.duckdb_warehouse import MEMORY_LIMIT
 from warehouse.migrate import available_migrations
 
 SCHEMAS = {"raw", "staging", "quarantine", "core", "mart", "meta"}
@@ -168,6 +171,21 @@ def test_a_bulk_insert_holds_no_arrow_memory_for_the_rest_of_its_transaction(war
         held = pa.total_allocated_bytes() - before
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM core.scored").scalar_one() == 60_000
     assert held < 1_000_000, f"{held:,} bytes of stored batches still held"
+
+
+def test_duckdb_lends_its_memory_and_takes_its_cap_back_even_after_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT, "1GB")
+    warehouse = connect(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    cap = "SELECT current_setting('memory_limit')"
+    try:
+        with pytest.raises(sa.exc.DBAPIError), warehouse.transaction() as conn, warehouse.memory_lent(conn):
+            assert conn.exec_driver_sql(cap).scalar_one() == "256.0 MiB"
+            conn.exec_driver_sql("SELECT error('scoring failed')")  # the transaction is aborted now
+        assert warehouse.fetch_all(cap) == [("953.6 MiB",)], "1GB again"
+    finally:
+        warehouse.dispose()
 
 
 def test_a_failed_transaction_leaves_nothing(warehouse_url: str) -> None:

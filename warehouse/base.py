@@ -212,6 +212,12 @@ class Warehouse(ABC):
         """Bring the planner's statistics on the tables of ``schemas`` up to date, where the
         backend keeps them apart from the data (DuckDB's follow every write)."""
 
+    @contextmanager
+    def memory_lent(self, conn: Connection) -> Iterator[None]:
+        """While it lasts, the warehouse holds as little memory of this process as it can,
+        for in-process work beside it (Splink's scratch DuckDB); a server's is its own."""
+        yield
+
     def _prepare_session(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Pin session settings (time zone) on a fresh transaction."""
 

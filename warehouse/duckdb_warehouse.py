@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,51 @@ MEMORY_LIMIT = "C360_DUCKDB_MEMORY_LIMIT"
 """Environment variable capping DuckDB's memory (``4GB``); unset, DuckDB takes 80 % of RAM."""
 
 
+LENT_MEMORY = "256 MiB"
+"""The warehouse's cap while it lends its memory (``DuckDBWarehouse.memory_lent``)."""
+
+
 class DuckDBWarehouse(Warehouse):
     """A warehouse in a DuckDB file, loaded through Arrow without a row-by-row path."""
 
     driver_errors = (duckdb.Error,)
 
+    def __init__(self, url: str, engine: sa.Engine, memory_limit: str | None) -> None:
+        super().__init__(url, engine)
+        self._memory_limit = memory_limit
+
     @classmethod
     def open(cls, url: str, path: Path) -> DuckDBWarehouse:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(f"duckdb:///{path}")
-        sa.event.listen(engine, "connect", functools.partial(_configure, memory_limit=os.environ.get(MEMORY_LIMIT)))
-        return cls(url, engine)
+        memory_limit = os.environ.get(MEMORY_LIMIT)
+        sa.event.listen(engine, "connect", functools.partial(_configure, memory_limit=memory_limit))
+        return cls(url, engine, memory_limit)
+
+    @contextlib.contextmanager
+    def memory_lent(self, conn: Connection) -> Iterator[None]:
+        """The database's memory cap is lowered to ``LENT_MEMORY`` while Splink scores beside
+        it: what the warehouse caches, and the pairs the transaction stores, are written out
+        rather than held next to Splink's own gigabyte (550 MB of scored pairs at a million
+        customers, and the run's peak).
+
+        Set through a connection of its own: the setting is the database's, and the
+        transaction's connection refuses even ``SET`` once one of its statements failed.
+        """
+        limit = conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one()
+        if _bytes(limit) > _bytes(LENT_MEMORY):
+            self._set_memory_limit(LENT_MEMORY)
+        try:
+            yield
+        finally:
+            self._set_memory_limit(self._memory_limit)
+
+    def _set_memory_limit(self, limit: str | None) -> None:
+        with self.engine.connect() as settings:
+            if limit:
+                settings.exec_driver_sql("SET memory_limit = ?", (limit,))
+            else:
+                settings.exec_driver_sql("RESET memory_limit")
 
     def _bulk_insert(self, conn: Connection, table: str, columns: str, data: pa.Table) -> int:
         return self._insert_from(conn, table, data, f"SELECT {columns} FROM {BATCH}", columns=f"({columns})")
@@ -77,6 +112,15 @@ class DuckDBWarehouse(Warehouse):
         statement = f"WITH {BATCH} AS (SELECT * FROM _c360_arrow_batch) INSERT INTO {table} {columns} {select}"
         [(inserted,)] = duck.execute(statement).fetchall()
         return inserted
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _bytes(size: str) -> float:
+    """Bytes in a size as DuckDB prints settings (``953.6 MiB``, ``2.0 GiB``; bare, bytes)."""
+    number, _, unit = size.partition(" ")
+    return float(number) * _UNITS.get(unit, 1)
 
 
 def _configure(dbapi_connection: object, _record: object, *, memory_limit: str | None) -> None:

@@ -127,7 +127,8 @@ def _match(
     records = hash_identifiers(records)
     decisions = load_decisions(conn)
     steward = links_frame(Link(left, right, RULE_STEWARD, None) for left, right in decisions.must_link)
-    scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
+    with warehouse.memory_lent(conn):  # Splink's scratch DuckDB takes the memory meanwhile
+        scoring = _score_changes(warehouse, conn, records, matching.probabilistic, mode, resolved_at)
     records = records[[*_KEYS, *GUARDED_COLUMNS]]  # what clustering and the assignments still read
     threshold = matching.probabilistic.match_probability
     links = pd.concat(

@@ -295,13 +295,17 @@ def _zero_m_held_at_smallest() -> Iterator[None]:
 
 
 def _one_record_per_key(frame: pd.DataFrame) -> pd.DataFrame:
-    """One record per valid credit code, ID number or identity document: any two are different
-    customers (all records if too few)."""
-    key = frame[_PERSONAL_KEYS[0]]
-    for column in _PERSONAL_KEYS[1:]:
-        key = key.where(key.notna(), frame[column])
-    distinct = frame[key.notna()].assign(_key=key).drop_duplicates("_key").drop(columns="_key")
-    return distinct if len(distinct) >= 2 else frame
+    """One record per valid credit code, ID number or identity document, the first of each
+    in ``frame``'s order: any two are different customers (all records if too few).
+
+    The first of each key is found on the key alone, then taken in one step: filtering,
+    marking and deduplicating the whole frame copied it three times (900 MB at a million
+    customers).
+    """
+    key = pc.coalesce(*(pa.array(frame[column], pa.string()) for column in _PERSONAL_KEYS))
+    keyed = pa.table({"key": key, "at": pa.array(np.arange(len(frame)))}).filter(pc.is_valid(key))
+    firsts = np.sort(keyed.group_by("key", use_threads=False).aggregate([("at", "min")])["at_min"].to_numpy())
+    return frame.iloc[firsts] if len(firsts) >= 2 else frame
 
 
 def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float) -> Iterator[pa.Table]:
