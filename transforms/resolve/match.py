@@ -551,7 +551,7 @@ def splink_backend() -> Iterator[object]:
 def scratch_duckdb() -> Iterator[object]:
     """An in-process DuckDB under the warehouse's memory cap, spilling to a scratch folder beyond it.
 
-    ``C360_DUCKDB_MEMORY_LIMIT`` (``2GB``) caps it; unset, DuckDB takes 80 % of RAM.
+    ``C360_DUCKDB_MEMORY_LIMIT`` (``1GB``, say) caps it; unset, DuckDB takes 80 % of RAM.
     """
     import duckdb
 
