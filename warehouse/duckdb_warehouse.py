@@ -44,10 +44,10 @@ class DuckDBWarehouse(Warehouse):
 
     @contextlib.contextmanager
     def memory_lent(self, conn: Connection) -> Iterator[None]:
-        """The database's memory cap is lowered to ``LENT_MEMORY`` while Splink scores beside
-        it: what the warehouse caches, and the pairs the transaction stores, are written out
-        rather than held next to Splink's own gigabyte (550 MB of scored pairs at a million
-        customers, and the run's peak).
+        """The database's memory cap is lowered to ``LENT_MEMORY`` while Splink trains and
+        scores beside it: what the warehouse caches, and the pairs the transaction stores,
+        are written out rather than held next to Splink's own gigabyte (550 MB of scored
+        pairs at a million customers, at the run's peak).
 
         Set through a connection of its own: the setting is the database's, and the
         transaction's connection refuses even ``SET`` once one of its statements failed.
