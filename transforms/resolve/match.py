@@ -323,19 +323,27 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
     model["blocking_rules_to_generate_predictions"] = [f"{rule} AND (l.touched OR r.touched)" for rule in _BLOCKING]
     model["additional_columns_to_retain"] = [*model.get("additional_columns_to_retain", []), "resident_id"]
     frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
+    keys = pa.array(records["record"], pa.string())
+    record_of_id = keys.take(pc.sort_indices(keys))
     with _quiet_splink(), splink_backend() as backend:
         linker = Linker(backend.register(frame), model, log_level=logging.ERROR)
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
-            "unique_id_l AS left_record, unique_id_r AS right_record, match_probability, match_weight,"
+            "unique_id_l, unique_id_r, match_probability, match_weight,"
             f" CAST(json_object({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation,"
             f" {_KNOWN_BEYOND_NAMES} AS known_beyond_names, name_place_l, name_place_r"
         ).to_arrow_reader(100_000)
         for batch in reader:
             pairs = pa.Table.from_batches([batch])
             places = _places_agree(pairs["name_place_l"], pairs["name_place_r"])
-            plausible = pc.and_(pairs["known_beyond_names"], places)
-            yield pairs.filter(plausible).select(PAIR_SCHEMA.names).cast(PAIR_SCHEMA)
+            pairs = pairs.filter(pc.and_(pairs["known_beyond_names"], places))
+            yield pa.table(
+                {
+                    "left_record": record_of_id.take(pairs["unique_id_l"]),
+                    "right_record": record_of_id.take(pairs["unique_id_r"]),
+                    **{column: pairs[column] for column in PAIR_SCHEMA.names[2:]},
+                }
+            ).cast(PAIR_SCHEMA)
 
 
 def _explanation_sql(columns: list[str]) -> str:
@@ -348,13 +356,15 @@ def _explanation_sql(columns: list[str]) -> str:
 
 
 def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
-    """The staged fields, with what the name comparison derives from them: the province of
-    the place in the name, the name's characters in order, whether it is written in English.
+    """The staged fields under an integer id (``_record_ids``), with what the name comparison
+    derives from them: the province of the place in the name, the name's characters in
+    order, whether it is written in English.
 
     Derived a column at a time (Arrow, DuckDB): per record in Python it took ten seconds
     at a million customers, paid by training and by scoring.
     """
-    frame = records[["record", *STAGED_COLUMNS]].rename(columns={"record": "unique_id"})
+    frame = records[list(STAGED_COLUMNS)].copy()
+    frame.insert(0, "unique_id", _record_ids(records["record"]))
     provinces = {place: province_of(place) for place in records["name_place"].dropna().unique()}
     frame["name_province"] = records["name_place"].map(provinces).astype(pd.ArrowDtype(pa.string()))
     # As digits, so a slip of one digit is one edit: 19560409 and 19560490.
@@ -372,6 +382,21 @@ def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
     for column in ("name_sorted", "name_latin"):
         frame[column] = pd.Series(derived[column], index=frame.index, dtype=pd.ArrowDtype(derived[column].type))
     return frame
+
+
+def _record_ids(records: pd.Series) -> np.ndarray:
+    """Each record's id in Splink: the rank of its key among all records' keys, in byte order.
+
+    Splink joins pairs to their records and orders their sides by id: on integers it
+    scored a million customers' pairs in two thirds of the time it took on the keys as
+    text (rule by rule, 7.6 s against 11.7 for the pairs sharing a name). Ranked rather
+    than numbered as the rows come, a pair's sides are those of its keys (the smaller key
+    left) and Splink's samples, drawn by hashing ids, do not depend on the rows' order.
+    """
+    keys = pa.array(records, pa.string())
+    ids = np.empty(len(keys), dtype=np.int64)
+    ids[pc.sort_indices(keys).to_numpy()] = np.arange(len(keys))
+    return ids
 
 
 _PLACES_EQUAL = "name_place_l = name_place_r"
