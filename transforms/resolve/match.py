@@ -323,8 +323,10 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
     model["blocking_rules_to_generate_predictions"] = [f"{rule} AND (l.touched OR r.touched)" for rule in _BLOCKING]
     model["additional_columns_to_retain"] = [*model.get("additional_columns_to_retain", []), "resident_id"]
     frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
-    keys = pa.array(records["record"], pa.string())
-    record_of_id = keys.take(pc.sort_indices(keys))
+    ids = frame["unique_id"].to_numpy()
+    position_of_id = np.empty_like(ids)
+    position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
+    record_of_id = pa.array(records["record"], pa.string()).take(position_of_id)
     with _quiet_splink(), splink_backend() as backend:
         linker = Linker(backend.register(frame), model, log_level=logging.ERROR)
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
