@@ -332,7 +332,7 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
             "unique_id_l, unique_id_r, match_probability, match_weight,"
-            f" CAST(json_object({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation,"
+            f" CAST(to_json({_explanation_sql(predictions.columns)}) AS VARCHAR) AS explanation,"
             f" {_KNOWN_BEYOND_NAMES} AS known_beyond_names, name_place_l, name_place_r"
         ).to_arrow_reader(100_000)
         for batch in reader:
@@ -349,12 +349,18 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
 
 
 def _explanation_sql(columns: list[str]) -> str:
-    """Per compared field: both values and the match weight it added (none where every level weighs the same)."""
-    return ", ".join(
-        f"'{column}', json_object('left', {column}_l, 'right', {column}_r, 'weight', "
-        + (f"round(mw_{column}, 2))" if f"mw_{column}" in columns else "NULL)")
+    """Per compared field: both values and the match weight it added (none where every level weighs the same).
+
+    One struct, turned into JSON once: nested ``json_object`` calls gave the same text,
+    but took 1.05 s where this takes 0.55 to 0.8 (127,091 pairs at a hundred thousand
+    customers).
+    """
+    fields = ", ".join(
+        f"'{column}': {{'left': {column}_l, 'right': {column}_r, 'weight': "
+        + (f"round(mw_{column}, 2)}}" if f"mw_{column}" in columns else "NULL}")
         for column in _COMPARED
     )
+    return f"{{{fields}}}"
 
 
 def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
