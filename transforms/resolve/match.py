@@ -328,7 +328,8 @@ def score_pairs(records: pd.DataFrame, model_json: str, touched: pd.Series, revi
     position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
     record_of_id = pa.array(records["record"], pa.string()).take(position_of_id)
     with _quiet_splink(), splink_backend() as backend:
-        linker = Linker(backend.register(frame), model, log_level=logging.ERROR)
+        # Validated when it was trained, on these columns: checking again took half a second.
+        linker = Linker(backend.register(frame), model, log_level=logging.ERROR, validate_settings=False)
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
             "unique_id_l, unique_id_r, match_probability, match_weight,"
