@@ -160,7 +160,7 @@ def test_probabilistic_matching_finds_what_credit_codes_alone_miss_without_false
         " WHERE pe.name_core SIMILAR TO '[A-Za-z ]+' AND pc.name_core NOT SIMILAR TO '[A-Za-z ]+'"
         " AND pe.name_lead = pc.name_lead",
     )[0][0]
-    assert english_and_chinese > 0, "an English name meets its Chinese one through the lead of the trade name"
+    assert english_and_chinese > 0, "an English name and its Chinese one (same trade-name lead) are one customer"
 
 
 def test_every_golden_customer_holds_records_of_one_true_customer_only(settings: Settings) -> None:
