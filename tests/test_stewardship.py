@@ -89,12 +89,19 @@ def test_must_link_joins_two_customers_and_the_retired_id_points_to_the_survivor
     assert (status, merged_into) == ("merged", after[left])
 
 
-def test_uncertain_pairs_wait_in_the_queue_with_a_reason_per_field(settings: Settings, tmp_path: Path) -> None:
-    config_dir = Path(shutil.copytree(settings.config_dir, tmp_path / "config"))
+def _with_probabilities(settings: Settings, folder: Path, **probabilities: float) -> Settings:
+    """``settings`` reading a copy of its configuration with these ``probabilistic`` settings changed."""
+    config_dir = folder / "config"
+    if not config_dir.exists():
+        shutil.copytree(settings.config_dir, config_dir)
     matching = yaml.safe_load((config_dir / "matching.yml").read_text("utf-8"))
-    matching["probabilistic"]["review_probability"] = 0.01  # a wide band, so the small test bank has some
+    matching["probabilistic"].update(probabilities)
     (config_dir / "matching.yml").write_text(yaml.safe_dump(matching), "utf-8")
-    settings = settings.model_copy(update={"config_dir": config_dir})
+    return settings.model_copy(update={"config_dir": config_dir})
+
+
+def test_uncertain_pairs_wait_in_the_queue_with_a_reason_per_field(settings: Settings, tmp_path: Path) -> None:
+    settings = _with_probabilities(settings, tmp_path, review_probability=0.01)  # a band the small bank fills
     run_pipeline(settings)
     with open_warehouse(settings) as warehouse:
         reviews = pending_reviews(warehouse, limit=5)
@@ -115,6 +122,25 @@ def test_uncertain_pairs_wait_in_the_queue_with_a_reason_per_field(settings: Set
     assert (first.left, first.right) not in remaining, "a decided pair leaves the queue"
     assert models == 1, "the model in force is reused while the records it was trained on still fit"
     json.dumps(first.explanation)
+
+
+def test_raising_the_match_probability_queues_former_links_with_their_reasons(
+    settings: Settings, tmp_path: Path
+) -> None:
+    run_pipeline(settings)
+    with open_warehouse(settings) as warehouse:
+        [(linked,)] = warehouse.fetch_all("SELECT COUNT(*) FROM core.match_pair WHERE match_probability >= 0.9")
+    assert linked > 0
+
+    stricter = _with_probabilities(settings, tmp_path, match_probability=0.999999)
+    resolve(stricter)
+
+    with open_warehouse(stricter) as warehouse:
+        [(queued,)] = warehouse.fetch_all("SELECT COUNT(*) FROM core.review_queue")
+        reviews = pending_reviews(warehouse, limit=10_000)
+    assert queued > 0 and len(reviews) == queued
+    assert any(0.9 <= review.probability < 0.999999 for review in reviews), "a former link waits for a steward"
+    assert all(set(review.explanation["name_core"]) == {"left", "right", "weight"} for review in reviews)
 
 
 def test_a_decision_about_a_record_that_does_not_exist_is_refused(settings: Settings) -> None:

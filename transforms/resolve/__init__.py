@@ -21,7 +21,7 @@ from c360.settings import ResolveMode
 from transforms.resolve.clusters import GUARDED_COLUMNS, RULE_STEWARD, Link, cluster, links_frame
 from transforms.resolve.match import deterministic_links, score_pairs
 from transforms.resolve.model import Model, model_in_force
-from transforms.resolve.pairs import changes_since_last_run, fingerprints, store_changes, stored_links
+from transforms.resolve.pairs import Basis, changes_since_last_run, fingerprints, store_changes, stored_links
 from transforms.resolve.pii import hash_identifiers
 from transforms.resolve.stewardship import Decisions, load_decisions
 from warehouse import Warehouse
@@ -165,12 +165,12 @@ def _score_changes(
         conn.exec_driver_sql("DELETE FROM core.match_pair")
         conn.exec_driver_sql("DELETE FROM core.match_record")
         return _Scoring(None, 0)
-    floor = probabilistic.review_probability
-    changes = changes_since_last_run(warehouse, conn, records, model.version, floor)
+    basis = Basis(model.version, probabilistic.review_probability, probabilistic.match_probability)
+    changes = changes_since_last_run(warehouse, conn, records, basis)
     touched = changes.touched if mode == "incremental" else changes.touched | True  # full, retrain: every record
-    scored = score_pairs(records, model.model_json, touched, floor)
+    scored = score_pairs(records, model.model_json, touched, basis.scored_from, basis.explained_below)
     changed = records.loc[touched, ["record", "fingerprint"]]
-    store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, model.version, floor)
+    store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, basis)
     return _Scoring(model, int(touched.sum()))
 
 

@@ -2,8 +2,9 @@
 
 Splink's score for a pair depends on the two records and the model, nothing else. So a
 run keeps every plausible pair it scored (``core.match_pair``) and a fingerprint of each
-record it compared (``core.match_record``); the next run, under the same model and review
-floor, scores only pairs with a new or changed record and keeps the rest. Clustering then
+record it compared (``core.match_record``); the next run, on the same ``Basis`` (model,
+review floor, match probability), scores only pairs with a new or changed record and keeps
+the rest. Clustering then
 runs over all pairs, so the outcome is the one a full re-run would give. Pairs pass from
 Splink to the warehouse in batches, and only links (no explanations) come back, so a
 million records' pairs never sit in memory with their explanations.
@@ -49,21 +50,38 @@ def fingerprints(records: pd.DataFrame) -> pd.Series:
     return pd.Series(digests["digest"], index=records.index, dtype=pd.ArrowDtype(pa.string()))
 
 
-def changes_since_last_run(
-    warehouse: Warehouse, conn: Connection, records: pd.DataFrame, model_version: int, scored_from: float
-) -> Changes:
-    """Which records need scoring: all of them when the model or the review floor changed.
+@dataclass(frozen=True)
+class Basis:
+    """What a record's pairs were scored under: a pair scored under another basis is scored again."""
+
+    model_version: int
+    scored_from: float
+    """The review floor: pairs below it are not kept."""
+    explained_below: float
+    """The match probability: pairs below it may go to review, and keep their explanation."""
+
+
+def changes_since_last_run(warehouse: Warehouse, conn: Connection, records: pd.DataFrame, basis: Basis) -> Changes:
+    """Which records need scoring: all of them when the model, the review floor or the match probability changed.
 
     Compared as Arrow columns, joined on the record: a million customers' stored
     fingerprints as Python objects took more memory than the records themselves.
     """
     stored = warehouse.fetch_arrow(
-        conn, "SELECT record, fingerprint, model_version, scored_from FROM core.match_record", _MATCH_RECORD
+        conn,
+        "SELECT record, fingerprint, model_version, scored_from, explained_below FROM core.match_record",
+        _MATCH_RECORD,
     )
     current = pa.array(records["record"], pa.string())
     removed = sorted(stored.filter(pc.invert(pc.is_in(stored["record"], value_set=current)))["record"].to_pylist())
     same_basis = stored.filter(
-        pc.and_(pc.equal(stored["model_version"], model_version), pc.equal(stored["scored_from"], scored_from))
+        pc.and_(
+            pc.and_(
+                pc.equal(stored["model_version"], basis.model_version),
+                pc.equal(stored["scored_from"], basis.scored_from),
+            ),
+            pc.equal(stored["explained_below"], basis.explained_below),
+        )
     )
     arriving = pa.table(
         {"record": current, "fingerprint": pa.array(records["fingerprint"], pa.string()), "_at": range(len(records))}
@@ -81,6 +99,7 @@ _MATCH_RECORD = pa.schema(
         ("fingerprint", pa.string()),
         ("model_version", pa.int64()),
         ("scored_from", pa.float64()),
+        ("explained_below", pa.float64()),
     ]
 )
 
@@ -91,13 +110,12 @@ def store_changes(
     changed: list[str],
     scored: Iterable[pa.Table],
     touched: pd.DataFrame,
-    model_version: int,
-    scored_from: float,
+    basis: Basis,
 ) -> None:
     """Forget the pairs and fingerprints of changed and removed records; keep the new scores and fingerprints.
 
     ``touched`` holds the new and changed records (``record``, ``fingerprint``), now scored
-    under ``model_version`` from ``scored_from`` up; untouched records' rows stay as they are.
+    under ``basis``; untouched records' rows stay as they are.
     """
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_changed")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_changed (record TEXT)")
@@ -118,8 +136,9 @@ def store_changes(
             {
                 "record": pa.array(touched["record"].tolist(), pa.string()),
                 "fingerprint": pa.array(touched["fingerprint"].tolist(), pa.string()),
-                "model_version": pa.array([model_version] * count, pa.int64()),
-                "scored_from": pa.array([scored_from] * count, pa.float64()),
+                "model_version": pa.array([basis.model_version] * count, pa.int64()),
+                "scored_from": pa.array([basis.scored_from] * count, pa.float64()),
+                "explained_below": pa.array([basis.explained_below] * count, pa.float64()),
             }
         ),
     )
