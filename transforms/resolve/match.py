@@ -107,7 +107,7 @@ PAIR_SCHEMA = pa.schema(
 (null for pairs at or above the match probability)."""
 
 
-MODEL_RECIPE = "2026.12.5"
+MODEL_RECIPE = "2026.12.6"
 """Names the comparisons, blocking and training below; a saved model of another recipe is retrained."""
 
 _REGISTERED_ALIKE = (
@@ -117,10 +117,19 @@ _REGISTERED_ALIKE = (
 """Blocking's form of ``_PLACES_AGREE``: names registered in different places never link
 (``_places_agree``), so pairs of them are not scored (at a million customers, three in four of
 the pairs sharing a name, its pinyin or its characters)."""
+_KNOWN_IN_ONE_PLACE = (
+    "(coalesce(l.name_place, l.city) IS NULL OR coalesce(r.name_place, r.city) IS NULL"
+    " OR coalesce(l.name_place, l.city) = coalesce(r.name_place, r.city)"
+    " OR l.name_place = r.name_province OR r.name_place = l.name_province)"
+)
+"""Blocking on a name's pinyin or its characters in another order also asks for one place, by
+the name's or else the address's city, where both are known: 夏明农业 in 南京 and 夏名农业 in
+成都 are two farms. At a hundred thousand customers 24,248 of those pairs were scored; 34
+reached the review floor, none of one customer."""
 _BLOCKING = (
     f"l.name_core = r.name_core AND {_REGISTERED_ALIKE}",
-    f"l.name_romanized = r.name_romanized AND {_REGISTERED_ALIKE}",
-    f"l.name_sorted = r.name_sorted AND {_REGISTERED_ALIKE}",
+    f"l.name_romanized = r.name_romanized AND {_REGISTERED_ALIKE} AND {_KNOWN_IN_ONE_PLACE}",
+    f"l.name_sorted = r.name_sorted AND {_REGISTERED_ALIKE} AND {_KNOWN_IN_ONE_PLACE}",
     "l.phone = r.phone",
     "l.email = r.email",
     "l.id_document = r.id_document",
