@@ -88,4 +88,4 @@ def c360_comparisons(url: str) -> int:
 
     records = query_frame(url, _RECORDS)
     records["record"] = records["source_system"] + "/" + records["source_entity"] + "/" + records["source_id"]
-    return count_comparisons(DuckDBAPI().register(match._splink_frame(records)), list(match._BLOCKING))
+    return count_comparisons(DuckDBAPI().register(match.splink_frame(records)), list(match._BLOCKING))

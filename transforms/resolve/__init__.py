@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from c360.config import GOLDEN_ATTRIBUTES, MatchingConfig, Probabilistic
 from c360.settings import ResolveMode
 from transforms.resolve.clusters import GUARDED_COLUMNS, RULE_STEWARD, Link, cluster, links_frame
-from transforms.resolve.match import deterministic_links, score_pairs
+from transforms.resolve.match import deterministic_links, score_pairs, splink_frame
 from transforms.resolve.model import Model, model_in_force
 from transforms.resolve.pairs import Basis, changes_since_last_run, fingerprints, store_changes, stored_links
 from transforms.resolve.pii import hash_identifiers
@@ -157,8 +157,9 @@ def _score_changes(
     """Score the pairs of new and changed records (all records unless incremental) and keep them."""
     model = None
     if probabilistic.enabled:
+        frame = splink_frame(records)
         model = model_in_force(
-            conn, records, retrain=mode == "retrain", change_to_retrain=probabilistic.retrain_when_records_change_by,
+            conn, frame, retrain=mode == "retrain", change_to_retrain=probabilistic.retrain_when_records_change_by,
             now=now,
         )  # fmt: skip
     if model is None:
@@ -168,7 +169,7 @@ def _score_changes(
     basis = Basis(model.version, probabilistic.review_probability, probabilistic.match_probability)
     changes = changes_since_last_run(warehouse, conn, records, basis)
     touched = changes.touched if mode == "incremental" else changes.touched | True  # full, retrain: every record
-    scored = score_pairs(records, model.model_json, touched, basis.scored_from, basis.explained_below)
+    scored = score_pairs(frame, records["record"], model.model_json, touched, basis.scored_from, basis.explained_below)
     changed = records.loc[touched, ["record", "fingerprint"]]
     store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, basis)
     return _Scoring(model, int(touched.sum()))

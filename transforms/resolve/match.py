@@ -156,8 +156,8 @@ measure as well as more. At a million customers, five million pairs sharing a tr
 took a minute and a quarter."""
 
 
-def train_model(records: pd.DataFrame) -> str:
-    """Splink's parameters for these records, trained without labels, as Splink's model JSON.
+def train_model(frame: pd.DataFrame) -> str:
+    """Splink's parameters for these records (their ``splink_frame``), trained without labels, as Splink's model JSON.
 
     The prior comes from the deterministic keys (pairs sharing a credit code or ID number,
     taken as 80% of the matches they could find); m by EM on pairs sharing a trade name
@@ -172,7 +172,6 @@ def train_model(records: pd.DataFrame) -> str:
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
 
-    frame = _splink_frame(records)
     with _quiet_splink():
         with scratch_duckdb() as connection:
             distinct = _one_record_per_key(frame)
@@ -327,9 +326,16 @@ def _one_record_per_key(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_pairs(
-    records: pd.DataFrame, model_json: str, touched: pd.Series, review_from: float, explain_below: float
+    frame: pd.DataFrame,
+    records: pd.Series,
+    model_json: str,
+    touched: pd.Series,
+    review_from: float,
+    explain_below: float,
 ) -> Iterator[pa.Table]:
     """Plausible pairs scoring at least ``review_from`` under the saved model, each with a ``touched`` record.
+
+    ``frame`` is the ``splink_frame`` of the records whose keys ``records`` holds, in order.
 
     Pairs of two untouched records are not scored again: nothing they are compared on
     has changed, so their score has not either. Yielded in batches (``PAIR_SCHEMA``), so
@@ -347,11 +353,11 @@ def score_pairs(
     model = json.loads(model_json)
     model["blocking_rules_to_generate_predictions"] = [f"{rule} AND (l.touched OR r.touched)" for rule in _BLOCKING]
     model["additional_columns_to_retain"] = [*model.get("additional_columns_to_retain", []), "resident_id"]
-    frame = _splink_frame(records).assign(touched=touched.to_numpy(dtype=bool))
+    frame = frame.assign(touched=touched.to_numpy(dtype=bool))
     ids = frame["unique_id"].to_numpy()
     position_of_id = np.empty_like(ids)
     position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
-    record_of_id = pa.array(records["record"], pa.string()).take(position_of_id)
+    record_of_id = pa.array(records, pa.string()).take(position_of_id)
     with _quiet_splink(), splink_backend() as backend:
         # Validated when it was trained, on these columns: checking again took half a second.
         linker = Linker(backend.register(frame), model, log_level=logging.ERROR, validate_settings=False)
@@ -390,13 +396,13 @@ def _explanation_sql(columns: list[str]) -> str:
     return f"{{{fields}}}"
 
 
-def _splink_frame(records: pd.DataFrame) -> pd.DataFrame:
-    """The staged fields under an integer id (``_record_ids``), with what the name comparison
-    derives from them: the province of the place in the name, the name's characters in
-    order, whether it is written in English.
+def splink_frame(records: pd.DataFrame) -> pd.DataFrame:
+    """What Splink trains and scores on: the staged fields under an integer id
+    (``_record_ids``), with what the name comparison derives from them: the province of the
+    place in the name, the name's characters in order, whether it is written in English.
 
     Derived a column at a time (Arrow, DuckDB): per record in Python it took ten seconds
-    at a million customers, paid by training and by scoring.
+    at a million customers. Made once per run, for training and scoring both.
     """
     frame = records[list(STAGED_COLUMNS)].copy()
     frame.insert(0, "unique_id", _record_ids(records["record"]))

@@ -28,10 +28,11 @@ class Model:
 
 
 def model_in_force(
-    conn: Connection, records: pd.DataFrame, *, retrain: bool, change_to_retrain: float, now: dt.datetime
+    conn: Connection, frame: pd.DataFrame, *, retrain: bool, change_to_retrain: float, now: dt.datetime
 ) -> Model | None:
-    """The latest model of this recipe if it still fits ``records``, else a newly trained one; None for < 2 records."""
-    if len(records) < 2:
+    """The latest model of this recipe if it still fits the records (their ``splink_frame``), else a newly
+    trained one; None for < 2 records."""
+    if len(frame) < 2:
         return None
     latest = conn.execute(
         sa.text(
@@ -40,15 +41,15 @@ def model_in_force(
         ),
         {"recipe": MODEL_RECIPE},
     ).first()
-    if latest is not None and not retrain and abs(len(records) - latest[1]) <= change_to_retrain * latest[1]:
+    if latest is not None and not retrain and abs(len(frame) - latest[1]) <= change_to_retrain * latest[1]:
         return Model(int(latest[0]), latest[2], trained=False)
-    model_json = train_model(records)
+    model_json = train_model(frame)
     version = conn.execute(sa.text("SELECT COALESCE(MAX(model_version), 0) + 1 FROM meta.match_model")).scalar_one()
     conn.execute(
         sa.text(
             "INSERT INTO meta.match_model (model_version, trained_at, records, settings_json, recipe)"
             " VALUES (:version, :at, :records, :model, :recipe)"
         ),
-        {"version": version, "at": now, "records": len(records), "model": model_json, "recipe": MODEL_RECIPE},
+        {"version": version, "at": now, "records": len(frame), "model": model_json, "recipe": MODEL_RECIPE},
     )
     return Model(int(version), model_json, trained=True)
