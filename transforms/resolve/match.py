@@ -72,13 +72,28 @@ _PERSONAL_KEYS = ("uscc", "resident_id", "id_document")
 
 def deterministic_links(records: pd.DataFrame) -> pd.DataFrame:
     """Links (``LINK_COLUMNS``) between records sharing a valid credit code or a valid resident
-    ID number: the smallest record of each key to every other."""
+    ID number: the smallest record of each key to every other.
+
+    Grouped and joined in Arrow: sorting the records in pandas took twice as long.
+    """
     parts = []
+    names = pa.array(records["record"], pa.string())
     for column, rule in (("uscc", RULE_USCC), ("resident_id", RULE_RESIDENT_ID)):
-        keyed = records.loc[records[column].notna(), [column, "record"]].sort_values([column, "record"])
-        first = keyed.groupby(column)["record"].transform("first")
-        others = keyed[keyed["record"] != first]
-        parts.append(pd.DataFrame({"left": first[others.index], "right": others["record"], "rule": rule}))
+        keyed = pa.table({"key": pa.array(records[column], pa.string()), "right": names})
+        keyed = keyed.filter(pc.is_valid(keyed["key"]))
+        smallest = keyed.group_by("key", use_threads=False).aggregate([("right", "min")])
+        smallest = smallest.rename_columns(["key", "left"])
+        pairs = keyed.join(smallest, "key", use_threads=False)
+        pairs = pairs.filter(pc.not_equal(pairs["left"], pairs["right"]))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "left": pairs["left"].to_pandas(types_mapper=pd.ArrowDtype),
+                    "right": pairs["right"].to_pandas(types_mapper=pd.ArrowDtype),
+                    "rule": rule,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True).assign(weight=np.nan)[list(LINK_COLUMNS)]
 
 
