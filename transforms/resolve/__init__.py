@@ -171,7 +171,7 @@ def _score_changes(
     touched = changes.touched if mode == "incremental" else changes.touched | True  # full, retrain: every record
     scored = score_pairs(frame, records["record"], model.model_json, touched, basis.scored_from, basis.explained_below)
     changed = records.loc[touched, ["record", "fingerprint"]]
-    store_changes(warehouse, conn, [*changed["record"], *changes.removed], scored, changed, basis)
+    store_changes(warehouse, conn, changes.removed, scored, changed, basis)
     return _Scoring(model, int(touched.sum()))
 
 

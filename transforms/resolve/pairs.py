@@ -107,7 +107,7 @@ _MATCH_RECORD = pa.schema(
 def store_changes(
     warehouse: Warehouse,
     conn: Connection,
-    changed: list[str],
+    removed: list[str],
     scored: Iterable[pa.Table],
     touched: pd.DataFrame,
     basis: Basis,
@@ -115,11 +115,14 @@ def store_changes(
     """Forget the pairs and fingerprints of changed and removed records; keep the new scores and fingerprints.
 
     ``touched`` holds the new and changed records (``record``, ``fingerprint``), now scored
-    under ``basis``; untouched records' rows stay as they are.
+    under ``basis``; untouched records' rows stay as they are. Passed on as Arrow columns:
+    as Python texts, a hundred thousand customers' records took a third of a second.
     """
+    records = pa.array(touched["record"], pa.string())
+    changed = pa.chunked_array([records, pa.array(removed, pa.string())], pa.string())
     conn.exec_driver_sql("DROP TABLE IF EXISTS _resolve_changed")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE _resolve_changed (record TEXT)")
-    warehouse.bulk_insert(conn, "_resolve_changed", pa.table({"record": pa.array(changed, pa.string())}))
+    warehouse.bulk_insert(conn, "_resolve_changed", pa.table({"record": changed}))
     conn.exec_driver_sql(
         "DELETE FROM core.match_pair WHERE left_record IN (SELECT record FROM _resolve_changed)"
         " OR right_record IN (SELECT record FROM _resolve_changed)"
@@ -134,8 +137,8 @@ def store_changes(
         "core.match_record",
         pa.table(
             {
-                "record": pa.array(touched["record"].tolist(), pa.string()),
-                "fingerprint": pa.array(touched["fingerprint"].tolist(), pa.string()),
+                "record": records,
+                "fingerprint": pa.array(touched["fingerprint"], pa.string()),
                 "model_version": pa.array([basis.model_version] * count, pa.int64()),
                 "scored_from": pa.array([basis.scored_from] * count, pa.float64()),
                 "explained_below": pa.array([basis.explained_below] * count, pa.float64()),
