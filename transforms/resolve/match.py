@@ -183,11 +183,15 @@ def train_model(frame: pd.DataFrame) -> str:
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
 
+    # No linker validates the settings: Splink only warns of what it finds, which
+    # _quiet_splink silences, and checking took half a second per linker.
     with _quiet_splink():
         with scratch_duckdb() as connection:
             distinct = _one_record_per_key(frame)
             sampled = _settings(exactly_compared=False)
-            strangers = Linker(DuckDBAPI(connection).register(distinct), sampled, log_level=logging.ERROR)
+            strangers = Linker(
+                DuckDBAPI(connection).register(distinct), sampled, log_level=logging.ERROR, validate_settings=False
+            )
             strangers.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS)
             with_u = _with_counted_u(
                 strangers.misc.save_model_to_json(),
@@ -195,7 +199,7 @@ def train_model(frame: pd.DataFrame) -> str:
                 _counted_exact_u(connection, distinct),
             )
         with splink_backend() as backend:
-            linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR)
+            linker = Linker(backend.register(frame), with_u, log_level=logging.ERROR, validate_settings=False)
             linker.training.estimate_probability_two_random_records_match(
                 [block_on(key) for key in _PERSONAL_KEYS], recall=0.8
             )
@@ -370,8 +374,9 @@ def score_pairs(
     position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
     record_of_id = pa.array(records, pa.string()).take(position_of_id)
     with _quiet_splink(), splink_backend() as backend:
-        # Validated when it was trained, on these columns: checking again took half a second.
-        linker = Linker(backend.register(frame), model, log_level=logging.ERROR, validate_settings=False)
+        linker = Linker(  # not validated, as in train_model
+            backend.register(frame), model, log_level=logging.ERROR, validate_settings=False
+        )
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
             "unique_id_l, unique_id_r, match_probability, match_weight,"
