@@ -4,10 +4,10 @@ Splink's score for a pair depends on the two records and the model, nothing else
 run keeps every plausible pair it scored (``core.match_pair``) and a fingerprint of each
 record it compared (``core.match_record``); the next run, on the same ``Basis`` (model,
 review floor, match probability), scores only pairs with a new or changed record and keeps
-the rest. Clustering then
-runs over all pairs, so the outcome is the one a full re-run would give. Pairs pass from
-Splink to the warehouse in batches, and only links (no explanations) come back, so a
-million records' pairs never sit in memory with their explanations.
+the rest. Clustering then runs over all pairs, so the outcome is the one a full re-run
+would give. Pairs pass from Splink to the warehouse in batches, and only links (no
+explanations) come back, so a million records' pairs never sit in memory with their
+explanations.
 """
 
 from __future__ import annotations
