@@ -12,8 +12,9 @@ explanations.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 import pyarrow as pa
@@ -52,7 +53,9 @@ def fingerprints(records: pd.DataFrame) -> pd.Series:
 
 @dataclass(frozen=True)
 class Basis:
-    """What a record's pairs were scored under: a pair scored under another basis is scored again."""
+    """What a record's pairs were scored under: a pair scored under another basis is scored again.
+
+    Each field is the ``core.match_record`` column of that name."""
 
     model_version: int
     scored_from: float
@@ -75,13 +78,7 @@ def changes_since_last_run(warehouse: Warehouse, conn: Connection, records: pd.D
     current = pa.array(records["record"], pa.string())
     removed = sorted(stored.filter(pc.invert(pc.is_in(stored["record"], value_set=current)))["record"].to_pylist())
     same_basis = stored.filter(
-        pc.and_(
-            pc.and_(
-                pc.equal(stored["model_version"], basis.model_version),
-                pc.equal(stored["scored_from"], basis.scored_from),
-            ),
-            pc.equal(stored["explained_below"], basis.explained_below),
-        )
+        functools.reduce(pc.and_, (pc.equal(stored[column], value) for column, value in asdict(basis).items()))
     )
     arriving = pa.table(
         {"record": current, "fingerprint": pa.array(records["fingerprint"], pa.string()), "_at": range(len(records))}
@@ -131,7 +128,6 @@ def store_changes(
     conn.exec_driver_sql("DROP TABLE _resolve_changed")
     for batch in scored:
         warehouse.bulk_insert(conn, "core.match_pair", batch)
-    count = len(touched)
     warehouse.bulk_insert(
         conn,
         "core.match_record",
@@ -139,11 +135,9 @@ def store_changes(
             {
                 "record": records,
                 "fingerprint": pa.array(touched["fingerprint"], pa.string()),
-                "model_version": pa.array([basis.model_version] * count, pa.int64()),
-                "scored_from": pa.array([basis.scored_from] * count, pa.float64()),
-                "explained_below": pa.array([basis.explained_below] * count, pa.float64()),
+                **{column: pa.repeat(value, len(touched)) for column, value in asdict(basis).items()},
             }
-        ),
+        ).cast(_MATCH_RECORD),
     )
 
 
