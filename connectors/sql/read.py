@@ -34,24 +34,22 @@ def read_batches(
     driver_options, session_statement = _SESSION_IN_UTC.get(dialect, ({}, None))
     engine = sa.create_engine(url, connect_args=driver_options)
     try:
-        # A cheap first query: the columns, and a fast, clear failure for a source that is down.
-        try:
-            with engine.connect() as source:
-                columns = list(source.execute(query.limit(0)).keys())
-        except sa.exc.SQLAlchemyError as exc:
-            raise SourceError(f"{where}: {_reason(exc)}") from None
-        check(columns)
         if session_statement is None:
-            batches = _with_sqlalchemy(engine, query, batch_rows, where)
+            batches = _with_sqlalchemy(engine, query, batch_rows, where, check)
         else:
-            batches = _with_connectorx(engine, query, batch_rows, session_statement, where)
+            batches = _with_connectorx(engine, query, batch_rows, session_statement, where, check)
         yield from _exactly(batches, batch_rows)
     finally:
         engine.dispose()
 
 
 def _with_connectorx(
-    engine: sa.Engine, query: sa.Select, batch_rows: int, session_statement: str, where: str
+    engine: sa.Engine,
+    query: sa.Select,
+    batch_rows: int,
+    session_statement: str,
+    where: str,
+    check: Callable[[list[str]], None],
 ) -> Iterator[pa.RecordBatch]:
     import connectorx
 
@@ -63,16 +61,24 @@ def _with_connectorx(
         reader = connectorx.read_sql(
             url, sql, return_type="arrow_stream", batch_size=batch_rows, pre_execution_query=session_statement
         )
-        yield from reader
     except RuntimeError as exc:
         raise SourceError(f"{where}: {_reason(exc)}") from None
+    with reader:
+        check(reader.schema.names)
+        try:
+            yield from reader
+        except RuntimeError as exc:
+            raise SourceError(f"{where}: {_reason(exc)}") from None
 
 
-def _with_sqlalchemy(engine: sa.Engine, query: sa.Select, batch_rows: int, where: str) -> Iterator[pa.RecordBatch]:
+def _with_sqlalchemy(
+    engine: sa.Engine, query: sa.Select, batch_rows: int, where: str, check: Callable[[list[str]], None]
+) -> Iterator[pa.RecordBatch]:
     try:
         with engine.connect() as source:
             rows = source.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
             columns = list(rows.keys())
+            check(columns)
             for partition in rows.partitions(batch_rows):
                 yield pa.RecordBatch.from_arrays(
                     [_column(values) for values in zip(*partition, strict=True)], names=columns
