@@ -160,3 +160,20 @@ def test_a_lookback_window_catches_rows_committed_late_and_lands_nothing_twice(
     assert [row[0] for row in _landed(warehouse)] == ["B0", "B1", "B2"]
     [(cursor_value, key_value)] = warehouse.fetch_all("SELECT cursor_value, key_value FROM meta.source_state")
     assert (cursor_value, key_value) == ("2026-06-01 12:05:00", "B1"), "the watermark never moves back"
+
+
+def test_a_source_re_synced_after_its_watermark_was_deleted_lands_only_what_changed(
+    source_engine: sa.Engine, warehouse: Warehouse
+) -> None:
+    _insert(source_engine, *[(f"B{n}", f"公司{n}", NOON + dt.timedelta(minutes=n)) for n in range(3)])
+    extract_table(warehouse, "los", "borrowers", _entity(), _url(source_engine))
+    with source_engine.begin() as conn:
+        conn.execute(BORROWER.update().where(BORROWER.c.borrower_id == "B1").values(borrower_name="公司1(更名)"))
+    with warehouse.transaction() as conn:
+        conn.exec_driver_sql("DELETE FROM meta.source_state")
+
+    again = extract_table(warehouse, "los", "borrowers", _entity(), _url(source_engine))
+    assert (again.rows_read, again.rows_landed, again.rows_redelivered) == (3, 1, 2)
+    assert [row[:2] for row in _landed(warehouse)] == [
+        ("B0", "公司0"), ("B1", "公司1"), ("B1", "公司1(更名)"), ("B2", "公司2"),
+    ]  # fmt: skip

@@ -32,7 +32,7 @@ from connectors.landing import (
     record_batch,
     save_state,
 )
-from connectors.sql.read import read_batches
+from connectors.sql.read import exact_watermark, read_batches
 from connectors.text import land_raw
 from warehouse import Warehouse, table_name
 from warehouse.base import mask_password
@@ -81,9 +81,7 @@ def extract_table(
         query = query.where(cursor >= _behind(watermark[0], config.lookback_seconds, source_name, entity_name))
     elif watermark is not None:
         query = query.where(sa.or_(cursor > watermark[0], sa.and_(cursor == watermark[0], key > watermark[1])))
-    # Batches of one run never repeat each other's rows (each (cursor, key) is read once),
-    # so re-deliveries are only possible against rows landed by an earlier run.
-    earlier_rows = has_rows(warehouse, source_name, entity_name)
+    rereading = _may_read_again(warehouse, source_name, entity_name, config, url, watermark)
     where = f"{source_name}.{entity_name}: cannot read {config.table} from {mask_password(url)}"
     for batch in read_batches(
         url, query, config.batch_rows, where=where, check=_column_check(source_name, entity_name, config)
@@ -92,16 +90,32 @@ def extract_table(
         reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
         watermark = reached if watermark is None or _after(reached, watermark) else watermark
         batch_id, landed, redelivered = _land_batch(
-            warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=earlier_rows
+            warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=rereading
         )
         result.batch_ids.append(batch_id)
         result.rows_read += batch.num_rows
         result.rows_landed += landed
         result.rows_redelivered += redelivered
-    if result.batch_ids and not earlier_rows:
-        with warehouse.transaction() as conn:
+    if result.batch_ids and not rereading and (config.lookback_seconds or not exact_watermark(url)):
+        with warehouse.transaction() as conn:  # for the next run's check: built once, not row by row
             index_row_hashes(warehouse, conn, table_name(*raw_table(source_name, entity_name)))
     return result
+
+
+def _may_read_again(
+    warehouse: Warehouse, source: str, entity: str, config: SqlEntity, url: str, watermark: tuple[str, str] | None
+) -> bool:
+    """Whether this run can read a row an earlier run landed, so each row's hash is looked up.
+
+    Batches of one run never repeat each other's rows (each (cursor, key) is read once). A row
+    past the watermark differs from every landed row in its (cursor, key), so its hash cannot
+    have landed: the lookup is left out, unless the run reads behind the watermark (a lookback
+    window), the watermark is gone while rows remain (deleted to re-sync the source), or the
+    watermark may round the cursor down (``exact_watermark``) and read the boundary row again.
+    """
+    if not has_rows(warehouse, source, entity):
+        return False
+    return watermark is None or bool(config.lookback_seconds) or not exact_watermark(url)
 
 
 def _behind(cursor_value: str, seconds: int, source: str, entity: str) -> str:

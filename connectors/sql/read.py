@@ -22,6 +22,16 @@ _SESSION_IN_UTC = {
 """Per dialect: driver options and the statement that pin the source session to UTC."""
 
 
+def exact_watermark(url: str) -> bool:
+    """Whether a watermark spelled from this database's values selects exactly what lies past it.
+
+    Postgres and MariaDB/MySQL keep times to the microsecond, as Python and the watermark do.
+    Others may keep finer ones (SQL Server's 100 ns, Oracle's nanoseconds), which a watermark
+    in microseconds rounds down, so the row at the boundary is read again.
+    """
+    return sa.engine.make_url(url).get_dialect().name in _SESSION_IN_UTC
+
+
 def read_batches(
     url: str, query: sa.Select, batch_rows: int, *, where: str, check: Callable[[list[str]], None]
 ) -> Iterator[pa.RecordBatch]:
