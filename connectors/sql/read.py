@@ -22,6 +22,10 @@ _SESSION_IN_UTC = {
 """Per dialect: driver options and the statement that pin the source session to UTC."""
 
 
+_MICROSECOND_TIMES = frozenset({"postgresql", "mysql"})
+"""Dialects whose times are at most as fine as a microsecond."""
+
+
 def exact_watermark(url: str) -> bool:
     """Whether a watermark spelled from this database's values selects exactly what lies past it.
 
@@ -29,7 +33,7 @@ def exact_watermark(url: str) -> bool:
     Others may keep finer ones (SQL Server's 100 ns, Oracle's nanoseconds), which a watermark
     in microseconds rounds down, so the row at the boundary is read again.
     """
-    return sa.engine.make_url(url).get_dialect().name in _SESSION_IN_UTC
+    return sa.engine.make_url(url).get_dialect().name in _MICROSECOND_TIMES
 
 
 def read_batches(
