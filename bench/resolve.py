@@ -16,8 +16,8 @@ Every DuckDB (the warehouse's, Splink's) is capped at ``--memory-limit`` (defaul
 scratch folder beyond it, in both. ``comparisons`` counts the pairs each one's blocking rules
 make (Splink's own count). For ours, ``incr s`` is a second run after 1 % of the records
 changed their phone: it scores only those. It runs in a process of its own, as the next
-scheduled task would, and ``peak MiB`` is the larger of the two runs' peaks. ``br>par`` counts golden customers holding a
-branch and its parent company (``truth/groups.csv``).
+scheduled task would, and ``peak MiB`` is the larger of the two runs' peaks. ``br>par``
+counts golden customers holding a branch and its parent company (``truth/groups.csv``).
 
 Standardizing the sample bank takes longer than resolving it (about half an hour at a
 million customers); ``--workdir`` keeps it for the next run.
