@@ -83,10 +83,14 @@ def main() -> int:
                 shutil.copyfile(bank / _WAREHOUSE, warehouse)
                 url = f"duckdb:///{warehouse}"
                 runs = [resolver, f"{resolver}-incremental"] if resolver == "c360" else [resolver]
-                measured = [_child(run, url, silos, args.memory_limit) for run in runs]
-                if any(isinstance(outcome, str) for outcome in measured):
-                    reason = next(outcome for outcome in measured if isinstance(outcome, str))
-                    print(f"{resolver:<8} {customers:>9,} failed: {reason[:200]}", flush=True)
+                measured = []
+                for run in runs:
+                    outcome = _child(run, url, silos, args.memory_limit)
+                    if isinstance(outcome, str):
+                        print(f"{resolver:<8} {customers:>9,} failed: {outcome[:200]}", flush=True)
+                        break
+                    measured.append(outcome)
+                if len(measured) < len(runs):
                     continue
                 row = {**measured[0], "peak_kib": max(outcome["peak_kib"] for outcome in measured)}
                 if len(measured) > 1:

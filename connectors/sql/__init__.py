@@ -96,7 +96,7 @@ def extract_table(
         result.rows_read += batch.num_rows
         result.rows_landed += landed
         result.rows_redelivered += redelivered
-    if result.batch_ids and not rereading and (config.lookback_seconds or not exact_watermark(url)):
+    if result.batch_ids and not rereading and _reads_again_from_the_watermark(config, url):
         with warehouse.transaction() as conn:  # for the next run's check: built once, not row by row
             index_row_hashes(warehouse, conn, table_name(*raw_table(source_name, entity_name)))
     return result
@@ -115,7 +115,12 @@ def _may_read_again(
     """
     if not has_rows(warehouse, source, entity):
         return False
-    return watermark is None or bool(config.lookback_seconds) or not exact_watermark(url)
+    return watermark is None or _reads_again_from_the_watermark(config, url)
+
+
+def _reads_again_from_the_watermark(config: SqlEntity, url: str) -> bool:
+    """Whether every run from a watermark may read landed rows again, and so checks them."""
+    return bool(config.lookback_seconds) or not exact_watermark(url)
 
 
 def _behind(cursor_value: str, seconds: int, source: str, entity: str) -> str:
