@@ -139,9 +139,9 @@ left 37,259 of 194,413 comparisons out at a hundred thousand customers (34 of th
 reached the review floor, none of one customer) and 3.5 of 7.4 million at a million, with
 the same F1 at both."""
 _BLOCKING = (
-    f"l.name_core = r.name_core AND {_IN_ONE_PLACE}",
-    f"l.name_romanized = r.name_romanized AND {_IN_ONE_PLACE}",
+    # The same characters in order or not: the same trade name is among them, blocked on once.
     f"l.name_sorted = r.name_sorted AND {_IN_ONE_PLACE}",
+    f"l.name_romanized = r.name_romanized AND {_IN_ONE_PLACE}",
     "l.phone = r.phone",
     "l.email = r.email",
     "l.id_document = r.id_document",
@@ -151,6 +151,10 @@ _BLOCKING = (
     " AND l.legal_form IS NULL AND r.legal_form IS NULL",
 )
 """Pairs are scored only when they meet at least one of these.
+
+Two names with the same characters in another order (石斌强, 斌石强) take in every pair of
+the same name: blocking on the name too made the same pairs with one more join (0.3 of
+1.3 s of scoring at a hundred thousand customers).
 
 Compared, but not blocked on: the legal representative (with the city), and the trade
 name's lead between an English and a Chinese name (凯昌运输, Kaichang Transportation). At a
