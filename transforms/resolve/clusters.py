@@ -78,16 +78,17 @@ def _clustered(
     """``cluster``; with ``in_bulk`` false, every record is clustered link by link (what the bulk path must equal)."""
     names = pa.array(records["record"], pa.string())
     count = len(names)
-    alone = np.zeros(count, dtype=bool)
-    alone[_positions(names, pa.array(split, pa.string()), keep_missing=False)] = True
-    left = _positions(names, pa.array(links["left"], pa.string()))
-    right = _positions(names, pa.array(links["right"], pa.string()))
+    alone = pc.is_in(names, value_set=pa.array(split, pa.string())).to_numpy(zero_copy_only=False)
+    # Both ends looked up at once: each lookup hashes every record's name first.
+    ends = pa.array(pd.concat([links["left"], links["right"]], ignore_index=True), pa.string())
+    left, right = np.split(_positions(names, ends), 2)
     known = (left >= 0) & (right >= 0) & (left != right)
     known[known] = ~alone[left[known]] & ~alone[right[known]]
+    rule_order = pc.index_in(pa.array(links["rule"], pa.string()), value_set=pa.array(list(_RULE_ORDER), pa.string()))
     applied = _Links(
         left[known],
         right[known],
-        links["rule"].map(_RULE_ORDER).to_numpy(dtype=np.int8)[known],
+        np.array(list(_RULE_ORDER.values()), dtype=np.int8)[rule_order.to_numpy()][known],
         links["weight"].to_numpy(dtype=np.float64, na_value=np.nan)[known],
     )
     component = _components(count, applied)
@@ -141,10 +142,9 @@ class _Links:
         return rule, weight
 
 
-def _positions(names: pa.Array, wanted: pa.Array, *, keep_missing: bool = True) -> np.ndarray:
-    """Where each wanted record is among ``names`` (-1 where it is not, unless dropped)."""
-    found = pc.fill_null(pc.index_in(wanted, value_set=names), -1).to_numpy().astype(np.int64)
-    return found if keep_missing else found[found >= 0]
+def _positions(names: pa.Array, wanted: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where each wanted record is among ``names`` (-1 where it is not)."""
+    return pc.fill_null(pc.index_in(wanted, value_set=names), -1).to_numpy().astype(np.int64)
 
 
 def _components(count: int, links: _Links) -> np.ndarray:
@@ -165,14 +165,22 @@ def _contradicted(
     held = pa.table(
         {
             "component": component,
-            **{column: pa.array(records[column], from_pandas=True) for column in guarded if column != "is_branch"},
+            **{
+                column: pa.array(records[column], pa.string(), from_pandas=True)
+                for column in guarded
+                if column != "is_branch"
+            },
             "is_branch": pa.array(records["is_branch"].fillna(False), pa.bool_()),  # as the guard reads it
         }
     )
-    distinct = held.group_by("component").aggregate([(column, "count_distinct") for column in guarded])
-    counted = np.column_stack([distinct[f"{column}_count_distinct"].to_numpy() for column in guarded])
+    # Two values where the smallest is not the largest: cheaper than counting distinct values.
+    spans = held.group_by("component").aggregate([(column, "min_max") for column in guarded])
+    differ = np.zeros(spans.num_rows, dtype=bool)
+    for column in guarded:
+        span = spans[f"{column}_min_max"].combine_chunks()
+        differ |= pc.fill_null(pc.not_equal(span.field("min"), span.field("max")), False).to_numpy(zero_copy_only=False)
     contradicted = np.zeros(int(component.max(initial=-1)) + 1, dtype=bool)
-    contradicted[distinct["component"].to_numpy()] = (counted > 1).any(axis=1)
+    contradicted[spans["component"].to_numpy()] = differ
     if cannot_link:
         one = _positions(names, pa.array([left for left, _ in cannot_link], pa.string()))
         other = _positions(names, pa.array([right for _, right in cannot_link], pa.string()))
@@ -196,12 +204,11 @@ def _smallest_member(names: pa.Array, component: np.ndarray) -> np.ndarray:
 def _strongest_first(links: _Links, within: np.ndarray, names: pa.Array) -> np.ndarray:
     """Positions of the links ``within`` holds, strongest first, ties by the records' names."""
     at = np.flatnonzero(within)
-    left = np.asarray(pc.take(names, pa.array(links.left[at])).to_pylist(), dtype=object)
-    right = np.asarray(pc.take(names, pa.array(links.right[at])).to_pylist(), dtype=object)
-    order = sorted(
-        range(len(at)),
-        key=lambda i: (links.rule[at[i]], -np.nan_to_num(links.weight[at[i]]), left[i], right[i]),
-    )
+    rules = links.rule[at].tolist()
+    weights = (-np.nan_to_num(links.weight[at])).tolist()
+    left = pc.take(names, pa.array(links.left[at])).to_pylist()
+    right = pc.take(names, pa.array(links.right[at])).to_pylist()
+    order = sorted(range(len(at)), key=lambda i: (rules[i], weights[i], left[i], right[i]))
     return at[order]
 
 
