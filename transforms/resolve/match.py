@@ -146,7 +146,7 @@ _BLOCKING = (
     "l.phone = r.phone",
     "l.email = r.email",
     "l.id_document = r.id_document",
-    "l.date_of_birth = r.date_of_birth AND l.city = r.city",
+    "l.date_of_birth = r.date_of_birth AND l.city IS NOT DISTINCT FROM r.city",
     # People and shops: companies sharing a building are many, and their names block them.
     "l.address_detail = r.address_detail AND l.city IS NOT DISTINCT FROM r.city"
     " AND l.legal_form IS NULL AND r.legal_form IS NULL",
@@ -163,7 +163,8 @@ the same in pinyin only (夏明农业, 夏名农业) brought 1,048,756 pairs no 
 of those of one customer that scored as a link also shared a phone, e-mail address, birth
 date or street address, which block it anyway, and of their 6,668 in the review band, not
 one was of one customer. A birth date alone brought 591,656; in another city, 538,873 of them, not
-one of which reached the review floor.
+one of which reached the review floor. Records without a city still block on the date
+alone: without it, Febrl3's F1 fell from 0.9969 to 0.9784.
 
 Compared, but not blocked on: the legal representative (with the city), and the trade
 name's lead between an English and a Chinese name (凯昌运输, Kaichang Transportation). At a
