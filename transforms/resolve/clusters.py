@@ -79,8 +79,9 @@ def _clustered(
     names = pa.array(records["record"], pa.string())
     count = len(names)
     alone = pc.is_in(names, value_set=pa.array(split, pa.string())).to_numpy(zero_copy_only=False)
-    # Both ends looked up at once: each lookup hashes every record's name first.
-    ends = pa.array(pd.concat([links["left"], links["right"]], ignore_index=True), pa.string())
+    # Both ends looked up at once (each lookup hashes every record's name first), their texts not copied.
+    sides = [pa.array(links[side], pa.string()) for side in ("left", "right")]
+    ends = pa.chunked_array([chunk for side in sides for chunk in _chunks(side)], pa.string())
     left, right = np.split(_positions(names, ends), 2)
     known = (left >= 0) & (right >= 0) & (left != right)
     known[known] = ~alone[left[known]] & ~alone[right[known]]
@@ -142,6 +143,10 @@ class _Links:
         return rule, weight
 
 
+def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+
+
 def _positions(names: pa.Array, wanted: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Where each wanted record is among ``names`` (-1 where it is not)."""
     return pc.fill_null(pc.index_in(wanted, value_set=names), -1).to_numpy().astype(np.int64)
@@ -173,14 +178,10 @@ def _contradicted(
             "is_branch": pa.array(records["is_branch"].fillna(False), pa.bool_()),  # as the guard reads it
         }
     )
-    # Two values where the smallest is not the largest: cheaper than counting distinct values.
-    spans = held.group_by("component").aggregate([(column, "min_max") for column in guarded])
-    differ = np.zeros(spans.num_rows, dtype=bool)
-    for column in guarded:
-        span = spans[f"{column}_min_max"].combine_chunks()
-        differ |= pc.fill_null(pc.not_equal(span.field("min"), span.field("max")), False).to_numpy(zero_copy_only=False)
+    distinct = held.group_by("component").aggregate([(column, "count_distinct") for column in guarded])
+    counted = np.column_stack([distinct[f"{column}_count_distinct"].to_numpy() for column in guarded])
     contradicted = np.zeros(int(component.max(initial=-1)) + 1, dtype=bool)
-    contradicted[spans["component"].to_numpy()] = differ
+    contradicted[distinct["component"].to_numpy()] = (counted > 1).any(axis=1)
     if cannot_link:
         one = _positions(names, pa.array([left for left, _ in cannot_link], pa.string()))
         other = _positions(names, pa.array([right for _, right in cannot_link], pa.string()))
