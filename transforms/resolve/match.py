@@ -162,9 +162,9 @@ customers two such keys brought more pairs than they were worth. Two names in on
 the same in pinyin only (夏明农业, 夏名农业) brought 1,048,756 pairs no other key did; each
 of those of one customer that scored as a link also shared a phone, e-mail address, birth
 date or street address, which block it anyway, and of their 6,668 in the review band, not
-one was of one customer. A birth date alone brought 591,656; in another city, 538,873 of them, not
-one of which reached the review floor. Records without a city still block on the date
-alone: without it, Febrl3's F1 fell from 0.9969 to 0.9784.
+one was of one customer. A birth date alone brought 591,656; the 538,873 of them in
+another city never reached the review floor. Records without a city still block on the
+date alone: asking Febrl's for a city took Febrl3's F1 from 0.9969 to 0.9784.
 
 Compared, but not blocked on: the legal representative (with the city), and the trade
 name's lead between an English and a Chinese name (凯昌运输, Kaichang Transportation). At a
