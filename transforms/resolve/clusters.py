@@ -85,11 +85,12 @@ def _clustered(
     left, right = np.split(_positions(names, ends), 2)
     known = (left >= 0) & (right >= 0) & (left != right)
     known[known] = ~alone[left[known]] & ~alone[right[known]]
+    # A rule's order is its position in _RULE_ORDER, as ``rules`` below reads it back.
     rule_order = pc.index_in(pa.array(links["rule"], pa.string()), value_set=pa.array(list(_RULE_ORDER), pa.string()))
     applied = _Links(
         left[known],
         right[known],
-        np.array(list(_RULE_ORDER.values()), dtype=np.int8)[rule_order.to_numpy()][known],
+        rule_order.to_numpy().astype(np.int8)[known],
         links["weight"].to_numpy(dtype=np.float64, na_value=np.nan)[known],
     )
     component = _components(count, applied)
