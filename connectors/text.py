@@ -77,15 +77,19 @@ def _as_text(column: str, kind: pa.DataType, zone: str) -> str:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return column
     if pa.types.is_timestamp(kind):
-        # A timestamp without a zone is local time in the source's zone.
-        utc = f"timezone('UTC', {column if kind.tz else f'timezone({_literal(zone)}, {column})'})"
+        # A timestamp without a zone is local time in the source's zone (already UTC in a UTC one).
+        if kind.tz:
+            utc = f"timezone('UTC', {column})"
+        else:
+            utc = column if zone == "UTC" else f"timezone('UTC', timezone({_literal(zone)}, {column}))"
         # The only '.' is the fraction's: a whole second drops it.
         return f"replace(strftime({utc}, '%Y-%m-%d %H:%M:%S.%f'), '.000000', '') || '+00:00'"
     if pa.types.is_date(kind):
         return f"strftime({column}, '%Y-%m-%d')"
     if pa.types.is_decimal(kind):
+        # A scale above zero always spells its fraction, whose trailing zeros are dropped.
         plain = f"CAST({column} AS VARCHAR)"
-        return f"CASE WHEN contains({plain}, '.') THEN rtrim(rtrim({plain}, '0'), '.') ELSE {plain} END"
+        return f"rtrim(rtrim({plain}, '0'), '.')" if kind.scale > 0 else plain
     if pa.types.is_boolean(kind):
         return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
