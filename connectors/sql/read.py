@@ -4,11 +4,13 @@ Postgres and MariaDB/MySQL are read with connectorx, which streams the result st
 into Arrow (Postgres through binary COPY) without a Python object per value; any other
 database SQLAlchemy reaches (SQLite in the demo) through a server-side cursor. Either
 way the caller gets typed Arrow batches of exactly ``batch_rows`` rows, the last shorter.
+The next batch is read while the caller lands the last one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -39,11 +41,34 @@ def exact_watermark(url: str) -> bool:
 def read_batches(
     url: str, query: sa.Select, batch_rows: int, *, where: str, check: Callable[[list[str]], None]
 ) -> Iterator[pa.RecordBatch]:
-    """The rows of ``query`` at ``url``, ``batch_rows`` at a time.
+    """The rows of ``query`` at ``url``, ``batch_rows`` at a time, one batch read ahead.
 
     ``check`` sees the result's column names before any row is read. A source that cannot
     be reached or read raises SourceError starting with ``where``.
     """
+    return _read_ahead(_read(url, query, batch_rows, where=where, check=check))
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``batches``, each read in a worker thread while the caller works on the one before.
+
+    Reading (connectorx decoding the source's rows) and landing (DuckDB spelling and
+    hashing, the warehouse's COPY) then use both cores instead of taking turns; at most one
+    batch more is held. The source is read, and closed, in that one thread only.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="c360-read") as reader:
+        try:
+            pending = reader.submit(next, batches, None)
+            while (batch := pending.result()) is not None:
+                pending = reader.submit(next, batches, None)
+                yield batch
+        finally:
+            reader.submit(batches.close).result()
+
+
+def _read(
+    url: str, query: sa.Select, batch_rows: int, *, where: str, check: Callable[[list[str]], None]
+) -> Iterator[pa.RecordBatch]:
     dialect = sa.engine.make_url(url).get_dialect().name
     driver_options, session_statement = _SESSION_IN_UTC.get(dialect, ({}, None))
     engine = sa.create_engine(url, connect_args=driver_options)
