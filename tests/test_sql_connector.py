@@ -177,3 +177,50 @@ def test_a_source_re_synced_after_its_watermark_was_deleted_lands_only_what_chan
     assert [row[:2] for row in _landed(warehouse)] == [
         ("B0", "公司0"), ("B1", "公司1"), ("B1", "公司1(更名)"), ("B2", "公司2"),
     ]  # fmt: skip
+
+
+_BEYOND_CONNECTORX = {
+    # connectorx knows no interval or money type, and panics on a numeric NaN.
+    "postgres": (
+        "CREATE TABLE loan (loan_id TEXT PRIMARY KEY, rate NUMERIC, term INTERVAL, fee MONEY, updated_at TIMESTAMP)",
+        "INSERT INTO loan VALUES ('L1', 1.50, '1 mon 1 day 02:00:00', 12.5, '2026-06-01 12:00:00'),"
+        " ('L2', 'NaN', NULL, NULL, '2026-06-01 12:01:00'), ('L3', 2.25, NULL, NULL, '2026-06-01 12:02:00')",
+        "rate, term, fee",
+    ),
+    # connectorx panics on a decimal of more than 28 digits.
+    "mariadb": (
+        "CREATE TABLE loan (loan_id VARCHAR(8) PRIMARY KEY, rate DECIMAL(40, 2), updated_at DATETIME)",
+        "INSERT INTO loan VALUES ('L1', 1.50, '2026-06-01 12:00:00'),"
+        " ('L2', 1234567890123456789012345678901234567.80, '2026-06-01 12:01:00'), ('L3', 2.25, '2026-06-01 12:02:00')",
+        "rate",
+    ),
+}
+
+
+@pytest.mark.parametrize("source", ["postgres", "mariadb"])
+def test_types_and_values_connectorx_cannot_convert_land_through_sqlalchemy_once_each(
+    source: str, request: pytest.FixtureRequest, warehouse: Warehouse, caplog: pytest.LogCaptureFixture
+) -> None:
+    create, insert, columns = _BEYOND_CONNECTORX[source]
+    engine = sa.create_engine(driver_url(request.getfixturevalue(f"{source}_url")))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(create)
+        conn.exec_driver_sql(insert)
+    entity = SqlEntity(table="loan", key="loan_id", cursor="updated_at", batch_rows=1, canonical="none")
+    first = extract_table(warehouse, "los", "loans", entity, _url(engine))
+    engine.dispose()
+
+    assert (first.rows_read, first.rows_landed) == (3, 3)
+    assert "connectorx cannot convert the result" in caplog.text and "reading on through SQLAlchemy" in caplog.text
+    landed = warehouse.fetch_all(f"SELECT loan_id, {columns} FROM raw.los__loans ORDER BY loan_id")
+    expected = {
+        "postgres": [
+            ("L1", "1.5", "1 mon 1 day 02:00:00", "$12.50"),
+            ("L2", "NaN", None, None),
+            ("L3", "2.25", None, None),
+        ],
+        "mariadb": [("L1", "1.5"), ("L2", "1234567890123456789012345678901234567.8"), ("L3", "2.25")],
+    }
+    assert [tuple(row) for row in landed] == expected[source]
+    again = extract_table(warehouse, "los", "loans", entity, _url(engine))
+    assert (again.rows_read, again.rows_landed) == (0, 0)

@@ -10,8 +10,10 @@ package's README for configuration.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,10 +34,12 @@ from connectors.landing import (
     record_batch,
     save_state,
 )
-from connectors.sql.read import exact_watermark, read_batches
+from connectors.sql.read import ConnectorxCannotRead, exact_watermark, read_batches
 from connectors.text import land_raw
 from warehouse import Warehouse, table_name
 from warehouse.base import mask_password
+
+log = logging.getLogger(__name__)
 
 
 def database_url(source_name: str, url: str, silos_dir: Path, *, from_config: bool) -> str:
@@ -74,32 +78,50 @@ def extract_table(
     """
     result = ExtractResult(source=source_name, entity=entity_name)
     watermark = read_state(warehouse, source_name, entity_name)
-    table = sa.table(config.table.split(".")[-1], schema=config.table.split(".")[0] if "." in config.table else None)
-    cursor, key = sa.column(config.cursor), sa.column(config.key)
-    query = sa.select(sa.text("*")).select_from(table).order_by(cursor, key)
-    if watermark is not None and config.lookback_seconds:
-        query = query.where(cursor >= _behind(watermark[0], config.lookback_seconds, source_name, entity_name))
-    elif watermark is not None:
-        query = query.where(sa.or_(cursor > watermark[0], sa.and_(cursor == watermark[0], key > watermark[1])))
     rereading = _may_read_again(warehouse, source_name, entity_name, config, url, watermark)
     where = f"{source_name}.{entity_name}: cannot read {config.table} from {mask_password(url)}"
-    for batch in read_batches(
-        url, query, config.batch_rows, where=where, check=_column_check(source_name, entity_name, config)
-    ):
-        last = batch.slice(batch.num_rows - 1).to_pylist()[0]
-        reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
-        watermark = reached if watermark is None or _after(reached, watermark) else watermark
-        batch_id, landed, redelivered = _land_batch(
-            warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=rereading
-        )
-        result.batch_ids.append(batch_id)
-        result.rows_read += batch.num_rows
-        result.rows_landed += landed
-        result.rows_redelivered += redelivered
+    with_connectorx = True
+    while True:
+        query = _changes_since(config, watermark, source_name, entity_name)
+        batches = read_batches(
+            url, query, config.batch_rows, where=where, check=_column_check(source_name, entity_name, config),
+            with_connectorx=with_connectorx,
+        )  # fmt: skip
+        try:
+            with contextlib.closing(batches):  # the source is let go of even when landing fails
+                for batch in batches:
+                    last = batch.slice(batch.num_rows - 1).to_pylist()[0]
+                    reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
+                    watermark = reached if watermark is None or _after(reached, watermark) else watermark
+                    batch_id, landed, redelivered = _land_batch(
+                        warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=rereading
+                    )
+                    result.batch_ids.append(batch_id)
+                    result.rows_read += batch.num_rows
+                    result.rows_landed += landed
+                    result.rows_redelivered += redelivered
+            break
+        except ConnectorxCannotRead as exc:
+            # The batches before landed with their watermark: the rest is read from there.
+            after = "from the start" if watermark is None else f"after {watermark[0]} / {watermark[1]}"
+            log.warning("%s; reading on through SQLAlchemy %s", exc, after)
+            with_connectorx = False
     if result.batch_ids and not rereading and _reads_again_from_the_watermark(config, url):
         with warehouse.transaction() as conn:  # for the next run's check: built once, not row by row
             index_row_hashes(warehouse, conn, table_name(*raw_table(source_name, entity_name)))
     return result
+
+
+def _changes_since(config: SqlEntity, watermark: tuple[str, str] | None, source: str, entity: str) -> sa.Select:
+    """The rows past ``watermark`` (or behind it by the lookback window), in (cursor, key) order."""
+    table = sa.table(config.table.split(".")[-1], schema=config.table.split(".")[0] if "." in config.table else None)
+    cursor, key = sa.column(config.cursor), sa.column(config.key)
+    query = sa.select(sa.text("*")).select_from(table).order_by(cursor, key)
+    if watermark is not None and config.lookback_seconds:
+        return query.where(cursor >= _behind(watermark[0], config.lookback_seconds, source, entity))
+    if watermark is not None:
+        return query.where(sa.or_(cursor > watermark[0], sa.and_(cursor == watermark[0], key > watermark[1])))
+    return query
 
 
 def _may_read_again(
