@@ -239,6 +239,10 @@ def test_an_english_place_that_names_two_cities_is_removed_but_names_neither() -
         ("浙江杭州西湖区文三路", ("浙江省", "杭州市", "西湖区", "文三路")),
         ("上海浦东新区世纪大道100号", ("上海市", "上海市", "浦东新区", "世纪大道100号")),
         ("中关村大街1号", (None, None, None, "中关村大街1号")),
+        # A city's short name that begins a district's full name: the district (Beijing's 朝阳区), not 朝阳市.
+        ("朝阳区建设路220号", ("北京市", "北京市", "朝阳区", "建设路220号")),
+        ("辽宁省朝阳市双塔区朝阳大街3号", ("辽宁省", "朝阳市", "双塔区", "朝阳大街3号")),
+        ("吉林市船营区解放大路1号", ("吉林省", "吉林市", "船营区", "解放大路1号")),
         (None, (None, None, None, None)),
     ],
 )

@@ -118,7 +118,23 @@ def province_of(place: str) -> str | None:
 
 
 def _longest_prefix(text: str, start: int, level: int, found: dict[int, Division]) -> tuple[Division, int] | None:
-    """The division of ``level`` named at ``text[start:]`` (full or short name), within those already found."""
+    """The division of ``level`` named at ``text[start:]`` (full or short name), within those already found.
+
+    A short name gives way to the longer full name of a lower level it begins: 朝阳区 is a
+    district (of Beijing), not the city 朝阳 (Liaoning) followed by 区; 吉林市 is the city,
+    not the province 吉林 followed by 市.
+    """
+    match = _prefix_of_level(text, start, level, found)
+    if match is None or match[0].name == text[start : start + match[1]]:
+        return match
+    for lower in range(level + 1, 4):
+        longer = _prefix_of_level(text, start, lower, found)
+        if longer is not None and longer[1] > match[1] and longer[0].name == text[start : start + longer[1]]:
+            return None
+    return match
+
+
+def _prefix_of_level(text: str, start: int, level: int, found: dict[int, Division]) -> tuple[Division, int] | None:
     names = _names_by_level()[level]
     for length in range(min(len(text) - start, _longest_name()), 1, -1):
         for division in names.get(text[start : start + length], ()):
