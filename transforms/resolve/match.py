@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -303,7 +304,10 @@ def _expectation_maximisation(linker: object, column: str) -> None:
     Splink 5 refuses an m that EM drives to exactly 0, a level the matches of this session
     never reach (a customer's records always agree on the industry, say), and abandons the
     whole session, losing every other estimate in it. Such an m is held at the smallest
-    value Splink accepts instead; the saved model floors it anyway (``_M_FLOOR``).
+    value Splink accepts instead; the saved model floors it anyway (``_M_FLOOR``). Where no
+    match of the session holds a field at all, EM divides nothing by nothing: that NaN is
+    taken as Splink takes a level it never observed, so it neither enters the saved median
+    over sessions nor turns into a weight that no SQL can spell.
 
     The model has no term-frequency adjustments, so EM iterates on the count of each
     agreement pattern rather than on every sampled pair: the same m (to a relative 4e-12
@@ -313,7 +317,7 @@ def _expectation_maximisation(linker: object, column: str) -> None:
     from splink.internals.exceptions import EMTrainingException
 
     try:
-        with _zero_m_held_at_smallest():
+        with _m_kept_trainable():
             linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[attr-defined]
                 block_on(column), estimate_without_term_frequencies=True, max_pairs=_EM_PAIRS
             )
@@ -324,15 +328,19 @@ def _expectation_maximisation(linker: object, column: str) -> None:
 
 
 @contextlib.contextmanager
-def _zero_m_held_at_smallest() -> Iterator[None]:
-    """While it lasts, an m set below Splink's smallest representable value is set to that value."""
+def _m_kept_trainable() -> Iterator[None]:
+    """While it lasts, an m set below Splink's smallest representable value is set to that
+    value, and an m of NaN is set to Splink's mark of a level not observed."""
     from splink.internals import comparison_level
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
 
     level = comparison_level.ComparisonLevel
     refusing = level.m_probability
 
     def held(self: object, value: object) -> None:
-        if isinstance(value, float) and value < comparison_level.M_U_CLAMP_MIN:
+        if isinstance(value, float) and math.isnan(value):
+            value = LEVEL_NOT_OBSERVED_TEXT
+        elif isinstance(value, float) and value < comparison_level.M_U_CLAMP_MIN:
             value = comparison_level.M_U_CLAMP_MIN
         refusing.fset(self, value)  # type: ignore[misc]
 
