@@ -67,8 +67,9 @@ class Basis:
 def changes_since_last_run(warehouse: Warehouse, conn: Connection, records: pd.DataFrame, basis: Basis) -> Changes:
     """Which records need scoring: all of them when the model, the review floor or the match probability changed.
 
-    Compared as Arrow columns, joined on the record: a million customers' stored
-    fingerprints as Python objects took more memory than the records themselves.
+    Compared as Arrow columns, each record's stored fingerprint looked up by position: a
+    million customers' stored fingerprints as Python objects took more memory than the
+    records themselves, and a hash join with a sort back into order 1.3 GB at its peak.
     """
     stored = warehouse.fetch_arrow(
         conn,
@@ -80,12 +81,8 @@ def changes_since_last_run(warehouse: Warehouse, conn: Connection, records: pd.D
     same_basis = stored.filter(
         functools.reduce(pc.and_, (pc.equal(stored[column], value) for column, value in asdict(basis).items()))
     )
-    arriving = pa.table(
-        {"record": current, "fingerprint": pa.array(records["fingerprint"], pa.string()), "_at": range(len(records))}
-    )
-    before = same_basis.select(["record", "fingerprint"]).rename_columns(["record", "before"])
-    joined = arriving.join(before, "record", join_type="left outer").sort_by("_at")
-    unchanged = pc.fill_null(pc.equal(joined["fingerprint"], joined["before"]), False)
+    before = pc.take(same_basis["fingerprint"], pc.index_in(current, value_set=same_basis["record"]))
+    unchanged = pc.fill_null(pc.equal(pa.array(records["fingerprint"], pa.string()), before), False)
     touched = pd.Series(pc.invert(unchanged).to_numpy(zero_copy_only=False), index=records.index, dtype=bool)
     return Changes(touched, removed)
 
