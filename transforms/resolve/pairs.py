@@ -69,7 +69,7 @@ def changes_since_last_run(warehouse: Warehouse, conn: Connection, records: pd.D
 
     Compared as Arrow columns, each record's stored fingerprint looked up by position: a
     million customers' stored fingerprints as Python objects took more memory than the
-    records themselves, and a hash join with a sort back into order 1.3 GB at its peak.
+    records themselves, and a hash join sorted back into order took 1.3 GB more at its peak.
     """
     stored = warehouse.fetch_arrow(
         conn,
