@@ -80,8 +80,7 @@ def extract_table(
     watermark = read_state(warehouse, source_name, entity_name)
     rereading = _may_read_again(warehouse, source_name, entity_name, config, url, watermark)
     where = f"{source_name}.{entity_name}: cannot read {config.table} from {mask_password(url)}"
-    with_connectorx = True
-    while True:
+    for with_connectorx in (True, False):
         query = _changes_since(config, watermark, source_name, entity_name)
         batches = read_batches(
             url, query, config.batch_rows, where=where, check=_column_check(source_name, entity_name, config),
@@ -90,22 +89,12 @@ def extract_table(
         try:
             with contextlib.closing(batches):  # the source is let go of even when landing fails
                 for batch in batches:
-                    last = batch.slice(batch.num_rows - 1).to_pylist()[0]
-                    reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
-                    watermark = reached if watermark is None or _after(reached, watermark) else watermark
-                    batch_id, landed, redelivered = _land_batch(
-                        warehouse, source_name, entity_name, batch, timezone, watermark, check_redelivery=rereading
-                    )
-                    result.batch_ids.append(batch_id)
-                    result.rows_read += batch.num_rows
-                    result.rows_landed += landed
-                    result.rows_redelivered += redelivered
+                    watermark = _land_counted(warehouse, result, config, batch, timezone, watermark, rereading)
             break
         except ConnectorxCannotRead as exc:
             # The batches before landed with their watermark: the rest is read from there.
             after = "from the start" if watermark is None else f"after {watermark[0]} / {watermark[1]}"
             log.warning("%s; reading on through SQLAlchemy %s", exc, after)
-            with_connectorx = False
     if result.batch_ids and not rereading and _reads_again_from_the_watermark(config, url):
         with warehouse.transaction() as conn:  # for the next run's check: built once, not row by row
             index_row_hashes(warehouse, conn, table_name(*raw_table(source_name, entity_name)))
@@ -176,6 +165,29 @@ def _column_check(source: str, entity: str, config: SqlEntity) -> Callable[[list
             )
 
     return check
+
+
+def _land_counted(
+    warehouse: Warehouse,
+    result: ExtractResult,
+    config: SqlEntity,
+    batch: pa.RecordBatch,
+    timezone: str,
+    watermark: tuple[str | None, str | None] | None,
+    rereading: bool,
+) -> tuple[str | None, str | None]:
+    """Land ``batch`` with the watermark its last row reaches, counted into ``result``; returns that watermark."""
+    last = batch.slice(batch.num_rows - 1).to_pylist()[0]
+    reached = (_as_text(last[config.cursor]), _as_text(last[config.key]))
+    watermark = reached if watermark is None or _after(reached, watermark) else watermark
+    batch_id, landed, redelivered = _land_batch(
+        warehouse, result.source, result.entity, batch, timezone, watermark, check_redelivery=rereading
+    )
+    result.batch_ids.append(batch_id)
+    result.rows_read += batch.num_rows
+    result.rows_landed += landed
+    result.rows_redelivered += redelivered
+    return watermark
 
 
 def _land_batch(
