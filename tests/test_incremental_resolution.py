@@ -9,6 +9,7 @@ from c360.pipeline import run_pipeline
 from c360.settings import Settings
 from c360.stages import open_warehouse
 from transforms.resolve import ResolveResult, resolve_customers
+from warehouse import Warehouse
 
 RECORD = "source_system || '/' || source_entity || '/' || source_id"
 STAGED_COLUMNS = (
@@ -16,6 +17,13 @@ STAGED_COLUMNS = (
     " uscc, uscc_valid, resident_id, resident_id_valid, legal_representative, phone, email, address, industry_code,"
     " name_core, name_romanized, name_lead, legal_form, is_branch, name_place, province, city, district,"
     " address_detail, industry_section, date_of_birth, id_document"
+)
+GOLDEN_COLUMNS = (
+    "customer_id, name, uscc, phone, email, address, legal_representative, industry_code, record_count,"
+    " source_systems, survivor_source_system, survivor_source_entity, survivor_source_id"
+)
+LINEAGE_COLUMNS = (
+    "customer_id, attribute, value, survivorship_rule, source_system, source_entity, source_id, extracted_at"
 )
 
 
@@ -34,8 +42,10 @@ def _outcome(settings: Settings) -> dict[str, object]:
                     f"SELECT {RECORD}, customer_id, match_rule, match_weight FROM core.customer_xref"
                 )
             ),
-            "golden": sorted(
-                tuple(row) for row in warehouse.fetch_all("SELECT customer_id, name, uscc, phone FROM core.customer")
+            "golden": sorted(tuple(row) for row in warehouse.fetch_all(f"SELECT {GOLDEN_COLUMNS} FROM core.customer")),
+            "lineage": sorted(
+                tuple(row)
+                for row in warehouse.fetch_all(f"SELECT {LINEAGE_COLUMNS} FROM core.customer_attribute_source")
             ),
             "queue": sorted(
                 (row[0], row[1], round(row[2], 6))
@@ -159,3 +169,62 @@ def test_a_model_is_retrained_once_the_records_changed_by_more_than_the_configur
     after = _resolve(settings, "incremental")
 
     assert after.model_trained and after.records_scored == after.records == left
+
+
+def _rewritten(warehouse: Warehouse, table: str, at: object) -> int:
+    return warehouse.fetch_all(f"SELECT COUNT(*) FROM {table} WHERE resolved_at = :at", {"at": at})[0][0]
+
+
+def test_golden_records_are_rebuilt_only_for_customers_whose_records_changed_and_equal_a_full_run(
+    settings: Settings,
+) -> None:
+    """A record's name respelled (nothing matching compares), then the sources' priority
+    reversed: each incremental run rewrites the golden records those changes touch and no
+    other, and a full run after it finds nothing to change."""
+    run_pipeline(settings)
+    with open_warehouse(settings) as warehouse:
+        [(customer, system, entity, source_id, name)] = warehouse.fetch_all(
+            "SELECT customer_id, survivor_source_system, survivor_source_entity, survivor_source_id, name"
+            " FROM core.customer WHERE record_count > 1 AND source_systems LIKE '%,%' ORDER BY customer_id LIMIT 1"
+        )
+        with warehouse.transaction() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE staging.party SET name = :name"
+                    " WHERE source_system = :system AND source_entity = :entity AND source_id = :id"
+                ),
+                {"name": name + "（集团）", "system": system, "entity": entity, "id": source_id},
+            )
+
+    respelled = _resolve(settings, "incremental")
+
+    assert respelled.records_scored == 0, "the name's standardized parts, which matching compares, are the same"
+    with open_warehouse(settings) as warehouse:
+        [(at,)] = warehouse.fetch_all("SELECT MAX(resolved_at) FROM core.customer_xref")
+        assert warehouse.fetch_all("SELECT name FROM core.customer WHERE customer_id = :id", {"id": customer}) == [
+            (name + "（集团）",)
+        ]
+        assert _rewritten(warehouse, "core.customer", at) == 1
+        assert _rewritten(warehouse, "core.customer_attribute_source", at) == 1, "the name's lineage only"
+    after_respelling = _outcome(settings)
+    _resolve(settings, "full")
+    assert _outcome(settings) == after_respelling
+
+    matching = load_config(settings.config_dir).matching
+    survivorship = matching.survivorship
+    reversed_priority = matching.model_copy(
+        update={
+            "survivorship": survivorship.model_copy(
+                update={"source_priority": list(reversed(survivorship.source_priority))}
+            )
+        }
+    )
+    with open_warehouse(settings) as warehouse:
+        resolve_customers(warehouse, reversed_priority, "incremental")
+        [(at,)] = warehouse.fetch_all("SELECT MAX(resolved_at) FROM core.customer_xref")
+        [(multi_source,)] = warehouse.fetch_all("SELECT COUNT(*) FROM core.customer WHERE source_systems LIKE '%,%'")
+        assert _rewritten(warehouse, "core.customer", at) >= multi_source // 2, "their names come from another source"
+    after_reversal = _outcome(settings)
+    with open_warehouse(settings) as warehouse:
+        resolve_customers(warehouse, reversed_priority, "full")
+    assert _outcome(settings) == after_reversal

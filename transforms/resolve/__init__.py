@@ -85,7 +85,11 @@ def resolve_customers(
                 }
             ),
         )
-        execute_script(conn, load_statements("transforms.resolve", "resolve.sql"), {"resolved_at": resolved_at})
+        execute_script(
+            conn,
+            load_statements("transforms.resolve", "resolve.sql"),
+            {"resolved_at": resolved_at, "everything": mode != "incremental"},
+        )
         conn.exec_driver_sql("DROP TABLE _resolve_rule")
         conn.exec_driver_sql("DROP TABLE _resolve_priority")
         conn.exec_driver_sql("DROP TABLE _resolve_assignment")

@@ -1,4 +1,19 @@
--- Each record's cluster, as matching (match.py) assigned it, with the id it had before.
+-- Each attribute's survivorship rule, one column per attribute.
+CREATE TEMPORARY TABLE _resolve_rules AS
+SELECT
+    MAX(CASE WHEN attribute = 'name' THEN rule END) AS name,
+    MAX(CASE WHEN attribute = 'uscc' THEN rule END) AS uscc,
+    MAX(CASE WHEN attribute = 'phone' THEN rule END) AS phone,
+    MAX(CASE WHEN attribute = 'email' THEN rule END) AS email,
+    MAX(CASE WHEN attribute = 'address' THEN rule END) AS address,
+    MAX(CASE WHEN attribute = 'legal_representative' THEN rule END) AS legal_representative,
+    MAX(CASE WHEN attribute = 'industry_code' THEN rule END) AS industry_code
+FROM _resolve_rule;
+
+-- Each record's cluster, as matching (match.py) assigned it, with the id it had before and
+-- a digest of what survivorship reads of it: its values, when it was extracted, its
+-- source's priority and the attributes' rules. A customer none of whose records changed
+-- their digest or their customer keeps its golden record as it is.
 DROP TABLE IF EXISTS _resolve_record;
 CREATE TEMPORARY TABLE _resolve_record AS
 SELECT
@@ -8,8 +23,24 @@ SELECT
     a.cluster_key,
     a.match_rule,
     a.match_weight,
-    x.customer_id AS previous_customer_id
+    x.customer_id AS previous_customer_id,
+    x.survivorship_digest AS previous_survivorship_digest,
+    md5(
+        CAST(EXTRACT(EPOCH FROM p.extracted_at) AS VARCHAR) || chr(31) || CAST(COALESCE(sp.priority, 1000000) AS VARCHAR)
+        || chr(31) || COALESCE(p.name, chr(30))
+        || chr(31) || COALESCE(CASE WHEN p.uscc_valid THEN p.uscc END, chr(30))
+        || chr(31) || COALESCE(p.phone, chr(30))
+        || chr(31) || COALESCE(p.email, chr(30))
+        || chr(31) || COALESCE(p.address, chr(30))
+        || chr(31) || COALESCE(p.legal_representative, chr(30))
+        || chr(31) || COALESCE(p.industry_code, chr(30))
+        || chr(31) || r.name || r.uscc || r.phone || r.email || r.address || r.legal_representative || r.industry_code
+    ) AS survivorship_digest
 FROM _resolve_assignment AS a
+JOIN staging.party AS p
+    ON p.source_system = a.source_system AND p.source_entity = a.source_entity AND p.source_id = a.source_id
+LEFT JOIN _resolve_priority AS sp ON sp.source_system = a.source_system
+CROSS JOIN _resolve_rules AS r
 LEFT JOIN core.customer_xref AS x
     ON x.source_system = a.source_system AND x.source_entity = a.source_entity AND x.source_id = a.source_id;
 
@@ -77,9 +108,25 @@ WHERE core.customer_id_registry.customer_id = moved.previous_customer_id
 -- changed are replaced, so a run after a few changes writes a few rows and resolved_at
 -- says when a row took its current value.
 CREATE TEMPORARY TABLE _resolve_xref AS
-SELECT r.source_system, r.source_entity, r.source_id, c.customer_id, r.match_rule, r.match_weight
+SELECT r.source_system, r.source_entity, r.source_id, c.customer_id, r.match_rule, r.match_weight,
+    r.survivorship_digest, r.previous_customer_id, r.previous_survivorship_digest
 FROM _resolve_record AS r
 JOIN _resolve_cluster AS c ON c.cluster_key = r.cluster_key;
+
+-- The customers whose golden records are rebuilt: every one when :everything (a full
+-- run), else those that gained, lost or hold a record whose digest changed.
+CREATE TEMPORARY TABLE _resolve_affected AS
+SELECT customer_id FROM _resolve_xref
+WHERE :everything OR previous_customer_id IS DISTINCT FROM customer_id
+    OR previous_survivorship_digest IS DISTINCT FROM survivorship_digest
+UNION
+SELECT previous_customer_id FROM _resolve_xref WHERE previous_customer_id <> customer_id
+UNION
+SELECT x.customer_id FROM core.customer_xref AS x
+WHERE NOT EXISTS (
+    SELECT 1 FROM _resolve_xref AS n
+    WHERE n.source_system = x.source_system AND n.source_entity = x.source_entity AND n.source_id = x.source_id
+);
 
 DELETE FROM core.customer_xref
 WHERE NOT EXISTS (
@@ -88,9 +135,13 @@ WHERE NOT EXISTS (
         AND n.source_id = core.customer_xref.source_id AND n.customer_id = core.customer_xref.customer_id
         AND n.match_rule = core.customer_xref.match_rule
         AND n.match_weight IS NOT DISTINCT FROM core.customer_xref.match_weight
+        AND n.survivorship_digest = core.customer_xref.survivorship_digest
 );
-INSERT INTO core.customer_xref (source_system, source_entity, source_id, customer_id, match_rule, match_weight, resolved_at)
-SELECT n.source_system, n.source_entity, n.source_id, n.customer_id, n.match_rule, n.match_weight, :resolved_at
+INSERT INTO core.customer_xref (
+    source_system, source_entity, source_id, customer_id, match_rule, match_weight, survivorship_digest, resolved_at
+)
+SELECT n.source_system, n.source_entity, n.source_id, n.customer_id, n.match_rule, n.match_weight,
+    n.survivorship_digest, :resolved_at
 FROM _resolve_xref AS n
 WHERE NOT EXISTS (
     SELECT 1 FROM core.customer_xref AS x
@@ -104,17 +155,6 @@ WHERE NOT EXISTS (
 -- record's key last), and each attribute's survivor is the smallest standing: the rank its
 -- rule reads or, for completeness, the longest value first, then by_priority. Ranking every
 -- attribute's values apart (seven million rows at a million customers) took three times as long.
-CREATE TEMPORARY TABLE _resolve_rules AS
-SELECT
-    MAX(CASE WHEN attribute = 'name' THEN rule END) AS name,
-    MAX(CASE WHEN attribute = 'uscc' THEN rule END) AS uscc,
-    MAX(CASE WHEN attribute = 'phone' THEN rule END) AS phone,
-    MAX(CASE WHEN attribute = 'email' THEN rule END) AS email,
-    MAX(CASE WHEN attribute = 'address' THEN rule END) AS address,
-    MAX(CASE WHEN attribute = 'legal_representative' THEN rule END) AS legal_representative,
-    MAX(CASE WHEN attribute = 'industry_code' THEN rule END) AS industry_code
-FROM _resolve_rule;
-
 CREATE TEMPORARY TABLE _resolve_standing AS
 SELECT
     m.customer_id, m.source_system, m.source_entity, m.source_id, m.extracted_at,
@@ -150,6 +190,7 @@ FROM (
     JOIN core.customer_xref AS x
         ON x.source_system = p.source_system AND x.source_entity = p.source_entity AND x.source_id = p.source_id
     LEFT JOIN _resolve_priority AS sp ON sp.source_system = p.source_system
+    WHERE x.customer_id IN (SELECT customer_id FROM _resolve_affected)
 ) AS m
 CROSS JOIN _resolve_rules AS r;
 
@@ -196,7 +237,7 @@ FROM _resolve_standing AS m JOIN _resolve_survivor AS s ON s.customer_id = m.cus
 CROSS JOIN _resolve_rules AS r;
 
 DELETE FROM core.customer_attribute_source
-WHERE NOT EXISTS (
+WHERE customer_id IN (SELECT customer_id FROM _resolve_affected) AND NOT EXISTS (
     SELECT 1 FROM _resolve_attribute AS n
     WHERE n.customer_id = core.customer_attribute_source.customer_id
         AND n.attribute = core.customer_attribute_source.attribute
@@ -254,7 +295,7 @@ FROM golden
 JOIN systems ON systems.customer_id = golden.customer_id;
 
 DELETE FROM core.customer
-WHERE NOT EXISTS (
+WHERE customer_id IN (SELECT customer_id FROM _resolve_affected) AND NOT EXISTS (
     SELECT 1 FROM _resolve_customer AS n
     WHERE n.customer_id = core.customer.customer_id
         AND n.name IS NOT DISTINCT FROM core.customer.name AND n.uscc IS NOT DISTINCT FROM core.customer.uscc
@@ -283,6 +324,7 @@ DROP TABLE _resolve_survivor;
 DROP TABLE _resolve_standing;
 DROP TABLE _resolve_rules;
 DROP TABLE _resolve_xref;
+DROP TABLE _resolve_affected;
 DROP TABLE _resolve_record;
 DROP TABLE _resolve_overlap;
 DROP TABLE _resolve_cluster;
