@@ -29,9 +29,9 @@ from transforms.resolve.match import (
     _settings,
     _with_counted_u,
     deterministic_links,
-    scratch_duckdb,
 )
 from transforms.resolve.pii import hash_identifiers
+from transforms.resolve.scratch import scratch_duckdb
 from transforms.standardize.names import romanize
 
 COLUMNS = ("record", "uscc", "resident_id", "is_branch", "name_place")

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.resolve.scratch import scratch_duckdb
 from transforms.standardize.places import same_place
 
 RULE_USCC = "exact_uscc"
@@ -167,22 +168,22 @@ def _contradicted(
 ) -> np.ndarray:
     """Per component, whether it holds what a guard could refuse: two credit codes, two ID
     numbers, a branch and a non-branch, two places in names, or both records of a cannot-link."""
-    guarded = ("uscc", "resident_id", "is_branch", "name_place")
+    guarded = ("uscc", "resident_id", "name_place")
     held = pa.table(
         {
             "component": component,
-            **{
-                column: pa.array(records[column], pa.string(), from_pandas=True)
-                for column in guarded
-                if column != "is_branch"
-            },
+            **{column: pa.array(records[column], pa.string(), from_pandas=True) for column in guarded},
             "is_branch": pa.array(records["is_branch"].fillna(False), pa.bool_()),  # as the guard reads it
         }
     )
-    distinct = held.group_by("component").aggregate([(column, "count_distinct") for column in guarded])
-    counted = np.column_stack([distinct[f"{column}_count_distinct"].to_numpy() for column in guarded])
+    # Two values where the smallest is not the largest; grouped by DuckDB, on two cores,
+    # in half the time Arrow's distinct count took on one at a million customers.
+    holding_two = " OR ".join(f"min({column}) <> max({column})" for column in (*guarded, "is_branch"))
+    with scratch_duckdb() as duck:
+        duck.register("_held", held)
+        flagged = duck.sql(f"SELECT component FROM _held GROUP BY component HAVING {holding_two}").fetchnumpy()
     contradicted = np.zeros(int(component.max(initial=-1)) + 1, dtype=bool)
-    contradicted[distinct["component"].to_numpy()] = (counted > 1).any(axis=1)
+    contradicted[flagged["component"]] = True
     if cannot_link:
         one = _positions(names, pa.array([left for left, _ in cannot_link], pa.string()))
         other = _positions(names, pa.array([right for _, right in cannot_link], pa.string()))

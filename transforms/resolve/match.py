@@ -25,8 +25,6 @@ import contextlib
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.resolve.clusters import LINK_COLUMNS, RULE_RESIDENT_ID, RULE_USCC
+from transforms.resolve.scratch import scratch_duckdb
 from transforms.standardize.places import province_of, same_place
 
 STAGED_COLUMNS = (
@@ -75,27 +74,27 @@ def deterministic_links(records: pd.DataFrame) -> pd.DataFrame:
     """Links (``LINK_COLUMNS``) between records sharing a valid credit code or a valid resident
     ID number: the smallest record of each key to every other.
 
-    Grouped and joined in Arrow: sorting the records in pandas took twice as long.
+    Grouped and joined by DuckDB: in Arrow, on one core, it took six times as long at a
+    million customers (2.9 s against 0.5).
     """
-    parts = []
-    names = pa.array(records["record"], pa.string())
-    for column, rule in (("uscc", RULE_USCC), ("resident_id", RULE_RESIDENT_ID)):
-        keyed = pa.table({"key": pa.array(records[column], pa.string()), "right": names})
-        keyed = keyed.filter(pc.is_valid(keyed["key"]))
-        smallest = keyed.group_by("key", use_threads=False).aggregate([("right", "min")])
-        smallest = smallest.rename_columns(["key", "left"])
-        pairs = keyed.join(smallest, "key", use_threads=False)
-        pairs = pairs.filter(pc.not_equal(pairs["left"], pairs["right"]))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "left": pairs["left"].to_pandas(types_mapper=pd.ArrowDtype),
-                    "right": pairs["right"].to_pandas(types_mapper=pd.ArrowDtype),
-                    "rule": rule,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True).assign(weight=np.nan)[list(LINK_COLUMNS)]
+    keys = pa.table({column: pa.array(records[column], pa.string()) for column in ("record", "uscc", "resident_id")})
+    sharing = " UNION ALL ".join(
+        f'SELECT smallest.record AS "left", keyed.record AS "right", \'{rule}\' AS rule FROM _keys AS keyed'
+        f" JOIN (SELECT {column}, min(record) AS record FROM _keys WHERE {column} IS NOT NULL GROUP BY {column})"
+        f" AS smallest ON smallest.{column} = keyed.{column} WHERE keyed.record <> smallest.record"
+        for column, rule in (("uscc", RULE_USCC), ("resident_id", RULE_RESIDENT_ID))
+    )
+    with scratch_duckdb() as duck:
+        duck.register("_keys", keys)
+        links = duck.sql(sharing).to_arrow_table()
+    return pd.DataFrame(
+        {
+            "left": links["left"].to_pandas(types_mapper=pd.ArrowDtype),
+            "right": links["right"].to_pandas(types_mapper=pd.ArrowDtype),
+            "rule": links["rule"].to_pandas(types_mapper=pd.ArrowDtype),
+            "weight": np.nan,
+        }
+    )[list(LINK_COLUMNS)]
 
 
 @dataclass(frozen=True)
@@ -652,27 +651,6 @@ def splink_backend() -> Iterator[object]:
 
     with scratch_duckdb() as connection:
         yield DuckDBAPI(connection)
-
-
-@contextlib.contextmanager
-def scratch_duckdb() -> Iterator[object]:
-    """An in-process DuckDB under the warehouse's memory cap, spilling to a scratch folder beyond it.
-
-    ``C360_DUCKDB_MEMORY_LIMIT`` (``1GB``, say) caps it; unset, DuckDB takes 80 % of RAM.
-    """
-    import duckdb
-
-    from warehouse.duckdb_warehouse import MEMORY_LIMIT
-
-    with tempfile.TemporaryDirectory(prefix="c360-splink-") as scratch:
-        connection = duckdb.connect()
-        connection.execute("SET temp_directory = ?", [scratch])
-        if os.environ.get(MEMORY_LIMIT):
-            connection.execute("SET memory_limit = ?", [os.environ[MEMORY_LIMIT]])
-        try:
-            yield connection
-        finally:
-            connection.close()
 
 
 @contextlib.contextmanager

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from transforms.resolve.clusters import RULE_PROBABILISTIC
-from transforms.resolve.match import STAGED_COLUMNS, scratch_duckdb
+from transforms.resolve.match import STAGED_COLUMNS
+from transforms.resolve.scratch import scratch_duckdb
 from warehouse import Warehouse
 
 FINGERPRINTED = (*STAGED_COLUMNS, "is_branch")

@@ -15,7 +15,7 @@ import secrets
 import pandas as pd
 import pyarrow as pa
 
-from transforms.resolve.match import scratch_duckdb
+from transforms.resolve.scratch import scratch_duckdb
 
 HASHED_COLUMNS = ("resident_id", "phone", "id_document")
 
