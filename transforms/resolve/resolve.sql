@@ -155,6 +155,14 @@ WHERE NOT EXISTS (
 -- record's key last), and each attribute's survivor is the smallest standing: the rank its
 -- rule reads or, for completeness, the longest value first, then by_priority. Ranking every
 -- attribute's values apart (seven million rows at a million customers) took three times as long.
+-- The records of the customers rebuilt. Taken apart first: Postgres, which underestimates
+-- a join on the three key columns as a row or two, otherwise checked each staged record
+-- against every rebuilt customer (30 s at a hundred thousand customers).
+CREATE TEMPORARY TABLE _resolve_member AS
+SELECT x.customer_id, x.source_system, x.source_entity, x.source_id
+FROM core.customer_xref AS x
+WHERE x.customer_id IN (SELECT customer_id FROM _resolve_affected);
+
 CREATE TEMPORARY TABLE _resolve_standing AS
 SELECT
     m.customer_id, m.source_system, m.source_entity, m.source_id, m.extracted_at,
@@ -186,11 +194,10 @@ FROM (
             PARTITION BY x.customer_id
             ORDER BY p.extracted_at DESC, COALESCE(sp.priority, 1000000), p.source_system, p.source_entity, p.source_id
         ) AS by_recency
-    FROM staging.party AS p
-    JOIN core.customer_xref AS x
-        ON x.source_system = p.source_system AND x.source_entity = p.source_entity AND x.source_id = p.source_id
+    FROM _resolve_member AS x
+    JOIN staging.party AS p
+        ON p.source_system = x.source_system AND p.source_entity = x.source_entity AND p.source_id = x.source_id
     LEFT JOIN _resolve_priority AS sp ON sp.source_system = p.source_system
-    WHERE x.customer_id IN (SELECT customer_id FROM _resolve_affected)
 ) AS m
 CROSS JOIN _resolve_rules AS r;
 
@@ -322,6 +329,7 @@ DROP TABLE _resolve_customer;
 DROP TABLE _resolve_attribute;
 DROP TABLE _resolve_survivor;
 DROP TABLE _resolve_standing;
+DROP TABLE _resolve_member;
 DROP TABLE _resolve_rules;
 DROP TABLE _resolve_xref;
 DROP TABLE _resolve_affected;
