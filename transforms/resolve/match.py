@@ -358,9 +358,8 @@ def _one_record_per_key(frame: pd.DataFrame) -> pd.DataFrame:
     marking and deduplicating the whole frame copied it three times (900 MB at a million
     customers).
     """
-    keys = pa.table(
-        {"position": np.arange(len(frame)), **{column: pa.array(frame[column], pa.string()) for column in _PERSONAL_KEYS}}
-    )
+    keys = pa.table({column: pa.array(frame[column], pa.string()) for column in _PERSONAL_KEYS})
+    keys = keys.append_column("position", pa.array(np.arange(len(frame))))
     key = f"coalesce({', '.join(_PERSONAL_KEYS)})"
     with scratch_duckdb() as duck:  # on two cores: Arrow's grouping took 1.5 s at a million customers
         duck.register("_keys", keys)
@@ -452,8 +451,13 @@ def splink_frame(records: pd.DataFrame) -> pd.DataFrame:
     """
     frame = records[list(STAGED_COLUMNS)].copy()
     frame.insert(0, "unique_id", _record_ids(records["record"]))
-    provinces = {place: province_of(place) for place in records["name_place"].dropna().unique()}
-    frame["name_province"] = records["name_place"].map(provinces).astype(pd.ArrowDtype(pa.string()))
+    # Asked once per place, then looked up in Arrow: pandas' map took half a second at a million customers.
+    places = pa.array(records["name_place"], pa.string())
+    distinct = pc.unique(places.drop_null())
+    provinces = pa.array([province_of(place) for place in distinct.to_pylist()], pa.string())
+    frame["name_province"] = pd.Series(
+        pc.take(provinces, pc.index_in(places, value_set=distinct)), index=frame.index, dtype=pd.ArrowDtype(pa.string())
+    )
     # As digits, so a slip of one digit is one edit: 19560409 and 19560490.
     born = pa.array(records["date_of_birth"], pa.date32())
     frame["date_of_birth"] = pd.Series(
