@@ -92,7 +92,6 @@ def resolve_customers(
         )
         conn.exec_driver_sql("DROP TABLE _resolve_rule")
         conn.exec_driver_sql("DROP TABLE _resolve_priority")
-        conn.exec_driver_sql("DROP TABLE _resolve_assignment")
         counts = conn.exec_driver_sql(
             "SELECT (SELECT COUNT(*) FROM core.customer_xref), (SELECT COUNT(*) FROM core.customer)"
         ).one()
