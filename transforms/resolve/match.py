@@ -142,7 +142,9 @@ _BLOCKING = (
     # The same characters in order or not: the same trade name is among them, blocked on once.
     f"l.name_sorted = r.name_sorted AND {_IN_ONE_PLACE}",
     # An English name and a Chinese one: the pinyin is all they can share (Zehe Power, 泽合电力).
-    f"l.name_romanized = r.name_romanized AND l.name_latin <> r.name_latin AND {_IN_ONE_PLACE}",
+    # Joined on the script too (one is Latin, the other not): on the pinyin alone, DuckDB
+    # paired every two namesakes in Chinese first, 2.1 of 6.7 s of blocking at a million customers.
+    f"l.name_romanized = r.name_romanized AND l.name_latin = NOT r.name_latin AND {_IN_ONE_PLACE}",
     "l.phone = r.phone",
     "l.email = r.email",
     "l.id_document = r.id_document",
@@ -402,10 +404,11 @@ def score_pairs(
     position_of_id = np.empty_like(ids)
     position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
     record_of_id = pa.array(records, pa.string()).take(position_of_id)
-    with _quiet_splink(), splink_backend() as backend:
+    with _quiet_splink(), _streaming_backend() as backend:
         linker = Linker(  # not validated, as in train_model
             backend.register(frame), model, log_level=logging.ERROR, validate_settings=False
         )
+        linker.inference.compute_blocked_pairs_for_predict()  # kept for the predictions' view to read
         predictions = linker.inference.predict(threshold_match_probability=review_from).as_duckdbpyrelation()
         reader = predictions.select(
             "unique_id_l, unique_id_r, match_probability, match_weight,"
@@ -662,6 +665,33 @@ def splink_backend() -> Iterator[object]:
 
     with scratch_duckdb() as connection:
         yield DuckDBAPI(connection)
+
+
+_PREDICTIONS = "__splink__df_predict"
+"""The start of the name Splink gives the table of its predictions."""
+
+
+@contextlib.contextmanager
+def _streaming_backend() -> Iterator[object]:
+    """Splink on an in-process DuckDB, its predictions a view that is computed as it is read.
+
+    Splink writes its predictions to a table, every compared field of both records beside
+    each field's weight: at a million customers 1.3 million rows, 1.4 GB spilled past the
+    memory cap and back, 3 to 4 s of 10. Read as a view, only what ``score_pairs`` selects
+    is kept, a batch at a time. The view reads the blocked pairs, which ``predict`` drops
+    unless they were computed beforehand (``compute_blocked_pairs_for_predict``).
+    """
+    from splink.backends.duckdb import DuckDBAPI
+
+    class StreamingDuckDBAPI(DuckDBAPI):
+        def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+            if not physical_name.startswith(_PREDICTIONS):
+                return super()._setup_for_execute_sql(sql, physical_name)
+            self.delete_table_from_database(physical_name)
+            return f"CREATE VIEW {physical_name} AS\n{sql}"
+
+    with scratch_duckdb() as connection:
+        yield StreamingDuckDBAPI(connection)
 
 
 @contextlib.contextmanager
