@@ -51,9 +51,9 @@ def test_resolution_tables_are_keyed_on_postgres_only(warehouse: Warehouse) -> N
             " WHERE table_schema = 'core' AND constraint_type = 'PRIMARY KEY'"
         )
     }
-    rewritten = {"match_pair", "match_record", "customer_attribute_source", "customer_xref"}
+    rewritten = {"match_pair", "match_record", "customer_attribute_source", "customer_xref", "customer"}
     assert keyed & rewritten == (set() if warehouse.engine.dialect.name == "duckdb" else rewritten)
-    assert {"customer", "customer_id_registry"} <= keyed, "issued ids stay unique on both"
+    assert "customer_id_registry" in keyed, "issued ids stay unique on both"
 
 
 def test_bulk_insert_keeps_nulls_empty_strings_and_long_identifiers(warehouse_url: str) -> None:
