@@ -132,16 +132,30 @@ class _Links:
     weight: np.ndarray
 
     def strongest_per_record(self, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per record, the rule and weight of its strongest link, which places it where no guard refuses a link."""
-        ends = np.concatenate([self.left, self.right])
-        rules = np.concatenate([self.rule, self.rule])
-        weights = np.concatenate([self.weight, self.weight])
-        ordered = np.lexsort((-np.nan_to_num(weights), rules))
-        records, first = np.unique(ends[ordered], return_index=True)
+        """Per record, the rule and weight of its strongest link, which places it where no
+        guard refuses a link; between equals, the first link.
+
+        Chosen by DuckDB in one grouping on two cores: sorting the four million ends of a
+        million customers' links twice took 1.1 s.
+        """
+        both = np.arange(2 * len(self.left)) % len(self.left)
+        ends = pa.table(
+            {
+                "record": np.concatenate([self.left, self.right]),
+                "rule": np.concatenate([self.rule, self.rule]),
+                "strength": -np.nan_to_num(np.concatenate([self.weight, self.weight])),
+                "link": both,
+            }
+        )
+        with scratch_duckdb() as duck:
+            duck.register("_ends", ends)
+            strongest = duck.sql(
+                "SELECT record, arg_min(link, (rule, strength, link)) AS link FROM _ends GROUP BY record"
+            ).fetchnumpy()
         rule = np.full(count, _SINGLE, dtype=np.int8)
         weight = np.full(count, np.nan)
-        rule[records] = rules[ordered][first]
-        weight[records] = weights[ordered][first]
+        rule[strongest["record"]] = self.rule[strongest["link"]]
+        weight[strongest["record"]] = self.weight[strongest["link"]]
         return rule, weight
 
 
