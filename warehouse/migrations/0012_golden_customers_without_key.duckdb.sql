@@ -1,5 +1,5 @@
 -- DuckDB only: the golden customers lose their primary key too, as the tables resolution
--- rewrites did (0009). Its index took 0.5-1.0 s to fill and 0.8 s more to commit for a
+-- rewrites did (0009). Its index took 0.4-1.0 s to fill and 0.8 s more to commit for a
 -- million golden customers, on every full run; resolution writes one golden record per
 -- id by construction (one per cluster), and the id registry, where ids are issued, keeps
 -- its key. Postgres keeps both.
