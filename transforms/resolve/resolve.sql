@@ -44,9 +44,9 @@ CROSS JOIN _resolve_rules AS r
 LEFT JOIN core.customer_xref AS x
     ON x.source_system = a.source_system AND x.source_entity = a.source_entity AND x.source_id = a.source_id;
 
--- Every temporary table is dropped once the last statement reading it ran: held to the
--- end, at a million customers they filled DuckDB's memory cap, and the survivorship
--- statements spilled to disk.
+-- Every temporary table of a row per record or customer is dropped once the last
+-- statement reading it ran: held to the end, at a million customers they filled DuckDB's
+-- memory cap, and the survivorship statements spilled to disk.
 DROP TABLE _resolve_assignment;
 
 -- How many of each cluster's records each previous customer_id held, and the best source
