@@ -427,7 +427,7 @@ def score_pairs(
     position_of_id = np.empty_like(ids)
     position_of_id[ids] = np.arange(len(ids))  # the ids are a permutation: inverted, not sorted again
     record_of_id = pa.array(records, pa.string()).take(position_of_id)
-    with _quiet_splink(), _streaming_backend() as backend:
+    with _quiet_splink(), splink_backend(predictions_as_view=True) as backend:
         linker = Linker(  # not validated, as in train_model
             backend.register(frame), model, log_level=logging.ERROR, validate_settings=False
         )
@@ -686,22 +686,14 @@ def _counted_name_u(connection: object, strangers: pd.DataFrame) -> dict[str, fl
     return {level.label: max(counts.get(level.label, 0), 1) / pairs for level in keyed}
 
 
-@contextlib.contextmanager
-def splink_backend() -> Iterator[object]:
-    """Splink on an in-process DuckDB (see ``scratch_duckdb``)."""
-    from splink.backends.duckdb import DuckDBAPI
-
-    with scratch_duckdb() as connection:
-        yield DuckDBAPI(connection)
-
-
 _PREDICTIONS = "__splink__df_predict"
 """The start of the name Splink gives the table of its predictions."""
 
 
 @contextlib.contextmanager
-def _streaming_backend() -> Iterator[object]:
-    """Splink on an in-process DuckDB, its predictions a view that is computed as it is read.
+def splink_backend(*, predictions_as_view: bool = False) -> Iterator[object]:
+    """Splink on an in-process DuckDB (see ``scratch_duckdb``); with ``predictions_as_view``,
+    its predictions are a view, computed as it is read.
 
     Splink writes its predictions to a table, every compared field of both records beside
     each field's weight: at a million customers 1.3 million rows, 1.4 GB spilled past the
@@ -711,7 +703,7 @@ def _streaming_backend() -> Iterator[object]:
     """
     from splink.backends.duckdb import DuckDBAPI
 
-    class StreamingDuckDBAPI(DuckDBAPI):
+    class PredictionsAsView(DuckDBAPI):
         def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
             if not physical_name.startswith(_PREDICTIONS):
                 return super()._setup_for_execute_sql(sql, physical_name)
@@ -719,7 +711,7 @@ def _streaming_backend() -> Iterator[object]:
             return f"CREATE VIEW {physical_name} AS\n{sql}"
 
     with scratch_duckdb() as connection:
-        yield StreamingDuckDBAPI(connection)
+        yield (PredictionsAsView if predictions_as_view else DuckDBAPI)(connection)
 
 
 @contextlib.contextmanager
